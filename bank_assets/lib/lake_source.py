@@ -1,0 +1,239 @@
+"""Spark reaches the lake through this Python data source (`format("bank_lake")`).
+
+Why: Spark's own `s3a://` needs hadoop-aws jars, which cannot be installed here; a Python data
+source built on `pyarrow.fs` reads and writes S3 and local disks alike, runs on the executors
+(one input partition per file, so it scales out with a cluster) and is as fast as Spark's native
+Parquet path. Every batch is cast to the declared schema.
+
+Reading  (`spark.read.format("bank_lake").schema(S).options(...).load()`):
+  lake     LakeConfig as JSON
+  files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
+  format   csv | jsonl (landing files, every column a string) | parquet
+  columns  JSON list of the expected source columns (csv, jsonl)
+
+Landing formats add lineage: `_source_file`, `_line` (1-based line in the file, the header is
+line 1), `_landed_at`, and for a line that cannot be parsed `_raw_line` and `_error` (all source
+columns null). Nothing is dropped here: every landed line becomes one row.
+
+Writing (`df.write.format("bank_lake").mode("overwrite").options(lake=..., dir=..., run_id=...)`):
+each task streams its batches into one Snappy Parquet file `part-<run_id>-*.parquet`; on commit
+the day's older files are deleted, on abort this run's files are, so a failed write leaves the
+previous data of the day intact and a re-run replaces exactly that day.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from pyspark.sql.datasource import (
+    DataSource,
+    DataSourceArrowWriter,
+    DataSourceReader,
+    InputPartition,
+    WriterCommitMessage,
+)
+from pyspark.sql.pandas.types import to_arrow_schema
+from pyspark.sql.types import StructType
+
+from bank_assets.lib.lake import LakeConfig
+
+LINEAGE_COLUMNS = ("_source_file", "_line", "_landed_at", "_raw_line", "_error")
+BATCH_ROWS = 65_536
+
+
+class LandingFormatError(ValueError):
+    """A landing file cannot be read at all (wrong header, not UTF-8...); names the file."""
+
+
+class LakeDataSource(DataSource):
+    @classmethod
+    def name(cls) -> str:
+        return "bank_lake"
+
+    def reader(self, schema: StructType) -> DataSourceReader:
+        return _LakeReader(self.options, schema)
+
+    def writer(self, schema: StructType, overwrite: bool) -> DataSourceArrowWriter:
+        return _LakeWriter(self.options)
+
+
+class _LakeReader(DataSourceReader):
+    def __init__(self, options, schema: StructType):
+        self.lake = options["lake"]
+        self.files = json.loads(options["files"])
+        self.format = options["format"]
+        self.columns = json.loads(options.get("columns", "[]"))
+        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
+
+    def partitions(self):
+        return [InputPartition(f) for f in self.files]
+
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
+        fs, base = LakeConfig.from_json(self.lake).filesystem()
+        source_file, landed_at = partition.value["path"], partition.value["landed_at"]
+        path = f"{base}/{source_file}"
+        if self.format == "parquet":
+            parquet = pq.ParquetFile(fs.open_input_file(path))
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
+            return
+        with fs.open_input_stream(path) as f:
+            data = f.read()
+        if self.format == "csv":
+            table = read_landing_csv(data, self.columns, source_file)
+        elif self.format == "jsonl":
+            table = read_landing_jsonl(data, self.columns, source_file)
+        else:
+            raise ValueError(f"unknown lake format {self.format!r}")
+        stamp = datetime.fromisoformat(landed_at)
+        table = table.append_column(
+            "_landed_at", pa.array([stamp] * len(table), pa.timestamp("us", tz="UTC"))
+        )
+        yield from _cast(table, self.arrow_schema).to_batches(max_chunksize=BATCH_ROWS)
+
+
+def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    return table.select(schema.names).cast(schema)
+
+
+def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Table:
+    """Parse a landing CSV: every column a string; bad lines kept with the reason."""
+    header_end = data.find(b"\n")
+    header_line = data[: header_end if header_end >= 0 else len(data)]
+    try:
+        header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
+    except UnicodeDecodeError as e:
+        raise LandingFormatError(f"{source_file}: line 1 is not UTF-8 ({e})") from e
+    if header != columns:
+        raise LandingFormatError(
+            f"{source_file}: line 1: header {header} does not match the expected columns "
+            f"{columns} (missing: {sorted(set(columns) - set(header))}, "
+            f"unexpected: {sorted(set(header) - set(columns))})"
+        )
+    bad: list[tuple[int, str, str]] = []
+
+    def on_invalid(row) -> str:
+        reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        bad.append((row.number, row.text, reason))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, column_names=columns, skip_rows=1, block_size=1 << 24
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise LandingFormatError(f"{source_file}: cannot be parsed as CSV: {e}") from e
+    # Rows come back in file order; the invalid-row handler numbers records from 1 (the header),
+    # so the good rows hold the remaining numbers 2..n+1 in order.
+    total = len(table) + len(bad)
+    numbers = np.arange(2, total + 2, dtype=np.int64)
+    bad_numbers = np.array([b[0] for b in bad], dtype=np.int64)
+    good_lines = numbers[~np.isin(numbers, bad_numbers)]
+    good = table.append_column("_line", pa.array(good_lines, pa.int64()))
+    good = good.append_column("_raw_line", pa.nulls(len(good), pa.string()))
+    good = good.append_column("_error", pa.nulls(len(good), pa.string()))
+    rows = [good]
+    if bad:
+        malformed = {c: pa.nulls(len(bad), pa.string()) for c in columns}
+        malformed["_line"] = pa.array([b[0] for b in bad], pa.int64())
+        malformed["_raw_line"] = pa.array([b[1] for b in bad], pa.string())
+        malformed["_error"] = pa.array([b[2] for b in bad], pa.string())
+        rows.append(pa.table(malformed))
+    table = pa.concat_tables(rows).sort_by("_line")
+    return table.append_column("_source_file", pa.array([source_file] * len(table), pa.string()))
+
+
+def read_landing_jsonl(data: bytes, columns: list[str], source_file: str) -> pa.Table:
+    """Parse landing JSON lines: scalars become strings; bad lines kept with the reason."""
+    values: dict[str, list] = {c: [] for c in (*columns, "_line", "_raw_line", "_error")}
+    expected = set(columns)
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        error = None
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                error = "not a JSON object"
+            elif extra := sorted(set(record) - expected):
+                error = f"unexpected fields {extra}"
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            error = f"invalid JSON: {e}"
+        if error:
+            record = {}
+        for c in columns:
+            v = record.get(c)
+            values[c].append(v if v is None or isinstance(v, str) else json.dumps(v))
+        values["_line"].append(number)
+        values["_raw_line"].append(raw.decode("utf-8", "replace") if error else None)
+        values["_error"].append(error)
+    table = pa.table(
+        {k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in values.items()}
+    )
+    return table.append_column("_source_file", pa.array([source_file] * len(table), pa.string()))
+
+
+@dataclass
+class _Written(WriterCommitMessage):
+    path: str | None
+
+
+class _LakeWriter(DataSourceArrowWriter):
+    def __init__(self, options):
+        self.lake = options["lake"]
+        self.dir = options["dir"]
+        self.run_id = options["run_id"]
+
+    def write(self, iterator: Iterator[pa.RecordBatch]) -> _Written:
+        fs, base = LakeConfig.from_json(self.lake).filesystem()
+        path = f"{base}/{self.dir}/part-{self.run_id}-{uuid.uuid4().hex[:12]}.parquet"
+        writer = None
+        try:
+            for batch in iterator:
+                if writer is None:
+                    if not LakeConfig.from_json(self.lake).is_s3:
+                        fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+                    writer = pq.ParquetWriter(
+                        fs.open_output_stream(path), batch.schema, compression="snappy"
+                    )
+                writer.write_batch(batch)
+        finally:
+            if writer is not None:
+                writer.close()
+        return _Written(path if writer is not None else None)
+
+    def commit(self, messages) -> None:
+        fs, base = LakeConfig.from_json(self.lake).filesystem()
+        keep = {m.path for m in messages if m is not None and m.path}
+        for info in _list(fs, f"{base}/{self.dir}"):
+            if info.path not in keep:
+                fs.delete_file(info.path)
+
+    def abort(self, messages) -> None:
+        fs, _ = LakeConfig.from_json(self.lake).filesystem()
+        for m in messages:
+            if m is not None and m.path:
+                fs.delete_file(m.path)
+
+
+def _list(fs, directory: str):
+    import pyarrow.fs as pafs
+
+    infos = fs.get_file_info(pafs.FileSelector(directory, allow_not_found=True))
+    return [i for i in infos if i.type == pafs.FileType.File]

@@ -1,0 +1,134 @@
+"""The Spark session and the driver-side helpers that read and write the lake through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date
+
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+from pyspark.sql.types import StructType
+
+from bank_assets.lib.lake import Lake, LakeError, day_path
+from bank_assets.lib.lake_source import LakeDataSource
+from bank_assets.lib.warehouse_sink import WarehouseSink
+
+
+def get_session(master: str, driver_memory: str = "4g") -> SparkSession:
+    """Create (or reuse) the session for `master`: local[*], spark://, local-cluster[...], sc://."""
+    # Python workers run this interpreter (the project's virtual environment) unless told otherwise.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("bank_assets")
+    if master.startswith("sc://"):
+        builder = builder.remote(master)
+    else:
+        builder = (
+            builder.master(master)
+            .config("spark.driver.memory", driver_memory)
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+    spark = (
+        builder.config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
+        .getOrCreate()
+    )
+    if not master.startswith("sc://"):
+        spark.sparkContext.setLogLevel("ERROR")
+    spark.dataSource.register(LakeDataSource)
+    spark.dataSource.register(WarehouseSink)
+    return spark
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a lake write produced: the figures that go into materialization metadata."""
+
+    rows: int
+    bytes: int
+    files: int
+    uri: str
+
+
+def read_landing(
+    spark: SparkSession, lake: Lake, table: str, day: date, file_format: str, schema: StructType
+) -> tuple[DataFrame, list[str]]:
+    """The day's landing files of a table as one DataFrame (one Spark partition per file)."""
+    relative = day_path("landing", table, day)
+    infos = lake.files(relative, f".{file_format}")
+    if not infos:
+        raise LakeError(f"no {file_format} files for {table} on {day} under {lake.uri(relative)}")
+    files = [
+        {
+            "path": info.path.removeprefix(lake.base + "/"),
+            "landed_at": info.mtime.astimezone(UTC).isoformat(),
+        }
+        for info in infos
+    ]
+    source_columns = [f.name for f in schema.fields if not f.name.startswith("_")]
+    df = (
+        spark.read.format("bank_lake")
+        .schema(schema)
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps(files))
+        .option("format", file_format)
+        .option("columns", json.dumps(source_columns))
+        .load()
+    )
+    return df, [f["path"] for f in files]
+
+
+def read_table(spark: SparkSession, lake: Lake, zone: str, table: str, day: date) -> DataFrame:
+    """One day of a lake table, with the schema its Parquet files were written with."""
+    relative = day_path(zone, table, day)
+    infos = lake.files(relative, ".parquet")
+    if not infos:
+        raise LakeError(
+            f"{zone}/{table} has no data for {day} at {lake.uri(relative)}: "
+            f"materialize [{zone}, {table}] for partition {day} first"
+        )
+    schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
+    files = [{"path": i.path.removeprefix(lake.base + "/"), "landed_at": ""} for i in infos]
+    return (
+        spark.read.format("bank_lake")
+        .schema(schema)
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps(files))
+        .option("format", "parquet")
+        .load()
+    )
+
+
+def write_table(df: DataFrame, lake: Lake, zone: str, table: str, day: date) -> Written:
+    """Replace one day of a lake table with `df` (old files go only once the write succeeded)."""
+    relative = day_path(zone, table, day)
+    lake.ensure_ready()
+    (
+        df.write.format("bank_lake")
+        .mode("overwrite")
+        .option("lake", lake.config.to_json())
+        .option("dir", relative)
+        .option("run_id", uuid.uuid4().hex[:12])
+        .save()
+    )
+    infos = lake.files(relative, ".parquet")
+    if not infos:  # an empty day still records its schema, so readers never guess
+        empty = to_arrow_schema(df.schema, timezone="UTC").empty_table()
+        path = f"{relative}/part-empty.parquet"
+        if not lake.config.is_s3:
+            lake.fs.create_dir(lake.abspath(relative), recursive=True)
+        with lake.fs.open_output_stream(lake.abspath(path)) as out:
+            pq.write_table(empty, out, compression="snappy")
+        infos = lake.files(relative, ".parquet")
+    rows = sum(pq.ParquetFile(lake.fs.open_input_file(i.path)).metadata.num_rows for i in infos)
+    return Written(
+        rows=rows, bytes=sum(i.size for i in infos), files=len(infos), uri=lake.uri(relative)
+    )

@@ -1,0 +1,137 @@
+"""Resources: Spark, lake and warehouse. The one place that reads the environment.
+
+Nothing here reads the environment at import time: `Settings.from_env()` runs when a resource
+is first used (or when the CLI starts), so loading the definitions never needs a variable, a
+server or a JVM. Every environment (embedded default, docker-compose, a cluster) uses the same
+resource keys: `spark`, `lake`, `warehouse`.
+
+Variables (all optional; unset means the embedded default):
+
+  BANK_ASSETS_HOME           state directory (default: <project>/.bank_assets)
+  BANK_ASSETS_LAKE_URL       s3://bucket/prefix or a local directory (default: $HOME/lake)
+  BANK_ASSETS_S3_ENDPOINT    S3 endpoint URL, e.g. http://minio:9000 (MinIO); unset = AWS
+  BANK_ASSETS_S3_ACCESS_KEY  S3 access key (secret: never put it in code or config files)
+  BANK_ASSETS_S3_SECRET_KEY  S3 secret key
+  BANK_ASSETS_S3_REGION      S3 region (default us-east-1)
+  BANK_ASSETS_PG_DSN         PostgreSQL DSN; unset = embedded PostgreSQL under $HOME/postgres
+  BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
+                             sc://host:15002 (Spark Connect)
+  BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from bank_assets.lib.lake import Lake, LakeConfig
+from bank_assets.lib.warehouse import Warehouse
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration read from the environment, with the embedded defaults filled in."""
+
+    home: Path
+    lake_url: str
+    s3_endpoint: str | None
+    s3_access_key: str | None
+    s3_secret_key: str | None
+    s3_region: str
+    pg_dsn: str | None
+    spark_master: str
+    spark_driver_memory: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("BANK_ASSETS_HOME") or PROJECT_ROOT / ".bank_assets").resolve()
+        return cls(
+            home=home,
+            lake_url=env.get("BANK_ASSETS_LAKE_URL") or str(home / "lake"),
+            s3_endpoint=env.get("BANK_ASSETS_S3_ENDPOINT") or None,
+            s3_access_key=env.get("BANK_ASSETS_S3_ACCESS_KEY") or None,
+            s3_secret_key=env.get("BANK_ASSETS_S3_SECRET_KEY") or None,
+            s3_region=env.get("BANK_ASSETS_S3_REGION") or "us-east-1",
+            pg_dsn=env.get("BANK_ASSETS_PG_DSN") or None,
+            spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
+            spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+        )
+
+    @property
+    def lake_config(self) -> LakeConfig:
+        return LakeConfig(
+            url=self.lake_url,
+            s3_endpoint=self.s3_endpoint,
+            s3_access_key=self.s3_access_key,
+            s3_secret_key=self.s3_secret_key,
+            s3_region=self.s3_region,
+        )
+
+    def dsn(self) -> str:
+        """The PostgreSQL DSN; starts the embedded server when none is configured."""
+        if self.pg_dsn:
+            return self.pg_dsn
+        from bank_assets.lib.embedded import embedded_postgres_dsn
+
+        return embedded_postgres_dsn(self.home / "postgres")
+
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
+
+
+class SparkResource(dg.ConfigurableResource):
+    """A Spark session created on first use, so definitions load without a JVM.
+
+    `master` overrides BANK_ASSETS_SPARK_MASTER (tests pass local[2]).
+    """
+
+    master: str | None = None
+    _session = PrivateAttr(default=None)
+
+    @property
+    def session(self):
+        if self._session is None:
+            from bank_assets.lib.spark import get_session
+
+            settings = Settings.from_env()
+            self._session = get_session(
+                self.master or settings.spark_master, driver_memory=settings.spark_driver_memory
+            )
+        return self._session
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The lake: S3/MinIO or a local directory. `url` overrides BANK_ASSETS_LAKE_URL."""
+
+    url: str | None = None
+    _lake = PrivateAttr(default=None)
+
+    @property
+    def lake(self) -> Lake:
+        if self._lake is None:
+            config = Settings.from_env().lake_config
+            if self.url:
+                config = dataclasses.replace(config, url=self.url)
+            self._lake = Lake(config)
+        return self._lake
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The PostgreSQL warehouse. `dsn` overrides BANK_ASSETS_PG_DSN."""
+
+    dsn: str | None = None
+    _warehouse = PrivateAttr(default=None)
+
+    @property
+    def warehouse(self) -> Warehouse:
+        if self._warehouse is None:
+            self._warehouse = Warehouse(self.dsn or Settings.from_env().dsn())
+        return self._warehouse

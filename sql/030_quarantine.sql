@@ -1,0 +1,16 @@
+-- Quarantine: one row per landed row that failed an error-level rule, with the rule id, a reason
+-- a person can act on, where it came from (file, line) and the raw payload as landed.
+create table if not exists quarantine.transactions (
+    batch_id     date not null,
+    record_key   text,
+    rule_id      text not null,
+    reason       text not null,
+    source_file  text not null,
+    source_line  bigint not null,
+    landed_at    timestamptz not null,
+    raw_payload  text not null,
+    record_hash  text not null
+);
+create index if not exists quarantine_transactions_batch on quarantine.transactions (batch_id, rule_id);
+create table if not exists quarantine.clients (like quarantine.transactions including all);
+create table if not exists quarantine.accounts (like quarantine.transactions including all);
