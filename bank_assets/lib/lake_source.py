@@ -15,10 +15,13 @@ Landing formats add lineage: `_source_file`, `_line` (1-based line in the file, 
 line 1), `_landed_at`, and for a line that cannot be parsed `_raw_line` and `_error` (all source
 columns null). Nothing is dropped here: every landed line becomes one row.
 
-Writing (`df.write.format("bank_lake").mode("overwrite").options(lake=..., dir=..., run_id=...)`):
-each task streams its batches into one Snappy Parquet file `part-<run_id>-*.parquet`; on commit
-the day's older files are deleted, on abort this run's files are, so a failed write leaves the
-previous data of the day intact and a re-run replaces exactly that day.
+Writing (`df.write.format("bank_lake").mode("overwrite").options(lake, routes, run_id)`):
+each task streams its batches into one Snappy Parquet file `part-<run_id>-*.parquet` per
+route; on commit the older files of each route's directory are deleted, on abort this run's
+files are, so a failed write leaves the previous data of the day intact and a re-run replaces
+exactly that day. `routes` is a JSON list of {"dir", "columns" (null = all), "value"}; with
+`route_column` set, a row goes to the route whose "value" it holds (and nowhere if none), so
+one pass over the data can write several tables (the staged and quarantine rows of a day).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pyspark.sql.datasource import (
@@ -191,45 +195,63 @@ def read_landing_jsonl(data: bytes, columns: list[str], source_file: str) -> pa.
 
 @dataclass
 class _Written(WriterCommitMessage):
-    path: str | None
+    paths: list[str]
 
 
 class _LakeWriter(DataSourceArrowWriter):
+    """Writes each task's rows to one file per route (see module docstring and `routes`)."""
+
     def __init__(self, options):
         self.lake = options["lake"]
-        self.dir = options["dir"]
         self.run_id = options["run_id"]
+        self.routes = json.loads(options["routes"])
+        self.route_column = options.get("route_column")
 
     def write(self, iterator: Iterator[pa.RecordBatch]) -> _Written:
-        fs, base = LakeConfig.from_json(self.lake).filesystem()
-        path = f"{base}/{self.dir}/part-{self.run_id}-{uuid.uuid4().hex[:12]}.parquet"
-        writer = None
+        config = LakeConfig.from_json(self.lake)
+        fs, base = config.filesystem()
+        writers: dict[str, tuple[str, pq.ParquetWriter]] = {}
         try:
             for batch in iterator:
-                if writer is None:
-                    if not LakeConfig.from_json(self.lake).is_s3:
-                        fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-                    writer = pq.ParquetWriter(
-                        fs.open_output_stream(path), batch.schema, compression="snappy"
-                    )
-                writer.write_batch(batch)
+                for route in self.routes:
+                    part = batch
+                    if self.route_column:
+                        part = batch.filter(
+                            pc.equal(batch.column(self.route_column), route["value"])
+                        )
+                        if part.num_rows == 0:
+                            continue
+                    if route["columns"]:
+                        part = part.select(route["columns"])
+                    if route["dir"] not in writers:
+                        name = f"part-{self.run_id}-{uuid.uuid4().hex[:12]}.parquet"
+                        path = f"{base}/{route['dir']}/{name}"
+                        if not config.is_s3:
+                            fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+                        sink = fs.open_output_stream(path)
+                        writers[route["dir"]] = (
+                            path,
+                            pq.ParquetWriter(sink, part.schema, compression="snappy"),
+                        )
+                    writers[route["dir"]][1].write_batch(part)
         finally:
-            if writer is not None:
+            for _, writer in writers.values():
                 writer.close()
-        return _Written(path if writer is not None else None)
+        return _Written([path for path, _ in writers.values()])
 
     def commit(self, messages) -> None:
         fs, base = LakeConfig.from_json(self.lake).filesystem()
-        keep = {m.path for m in messages if m is not None and m.path}
-        for info in _list(fs, f"{base}/{self.dir}"):
-            if info.path not in keep:
-                fs.delete_file(info.path)
+        keep = {p for m in messages if m is not None for p in m.paths}
+        for route in self.routes:
+            for info in _list(fs, f"{base}/{route['dir']}"):
+                if info.path not in keep:
+                    fs.delete_file(info.path)
 
     def abort(self, messages) -> None:
         fs, _ = LakeConfig.from_json(self.lake).filesystem()
         for m in messages:
-            if m is not None and m.path:
-                fs.delete_file(m.path)
+            for path in m.paths if m is not None else []:
+                fs.delete_file(path)
 
 
 def _list(fs, directory: str):

@@ -77,15 +77,70 @@ AMOUNT_EUR = {
 }
 INTERNAL_TRANSFER_SHARE = 0.04  # share of rows that are legs of an internal transfer
 
-FIRST_NAMES = (
-    "Camille Lea Manon Chloe Ines Jade Louise Emma Alice Lina Hugo Lucas Louis Gabriel Arthur "
-    "Jules Adam Raphael Paul Nathan Sofia Marta Lukas Jonas Elena Marco Giulia Sara Noah Milan"
-).split()
-LAST_NAMES = (
-    "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent "
-    "Lefebvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard Andre Mercier "
-    "Dupont Lambert Bonnet Francois Martinez Muller"
-).split()
+FIRST_NAMES = [
+    "Camille",
+    "Lea",
+    "Manon",
+    "Chloe",
+    "Ines",
+    "Jade",
+    "Louise",
+    "Emma",
+    "Alice",
+    "Lina",
+    "Hugo",
+    "Lucas",
+    "Louis",
+    "Gabriel",
+    "Arthur",
+    "Jules",
+    "Adam",
+    "Raphael",
+    "Paul",
+    "Nathan",
+    "Sofia",
+    "Marta",
+    "Lukas",
+    "Jonas",
+    "Elena",
+    "Marco",
+    "Giulia",
+    "Sara",
+    "Noah",
+    "Milan",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "Andre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "Francois",
+    "Martinez",
+    "Muller",
+]
 CITIES = (
     ("Paris", "75"),
     ("Lyon", "69"),
@@ -98,9 +153,13 @@ CITIES = (
     ("Lille", "59"),
     ("Rennes", "35"),
 )
-STREETS = (
-    "rue de la Paix|avenue Victor Hugo|boulevard Voltaire|rue du Moulin|place de la Gare".split("|")
-)
+STREETS = [
+    "rue de la Paix",
+    "avenue Victor Hugo",
+    "boulevard Voltaire",
+    "rue du Moulin",
+    "place de la Gare",
+]
 MERCHANT_WORDS = "Carrefour|Monoprix|Fnac|Decathlon|Total|Boulangerie|Pharmacie|Cafe|Hotel|Cinema|"
 MERCHANT_WORDS += "Librairie|Bistro|Metro|Air|Market|Electro|Mode|Garage|Energie|Bazar"
 FOREIGN_COUNTRIES = ("DE", "ES", "IT", "BE", "NL", "GB", "US", "CH")
@@ -622,7 +681,7 @@ def write_day(
     defect_scale: float = 1.0,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DayResult:
-    """Simulate one day and write its landing files; the manifest goes last (it completes the day)."""
+    """Simulate one day and write its landing files; the manifest goes last (completes the day)."""
     progress("transactions")
     clean, closing = simulate_transactions(pop, day, transactions, seed, opening)
     landed, malformed, defects = plant_defects(clean, day, seed, defect_scale, len(pop.accounts))

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
@@ -109,26 +110,66 @@ def read_table(spark: SparkSession, lake: Lake, zone: str, table: str, day: date
 
 def write_table(df: DataFrame, lake: Lake, zone: str, table: str, day: date) -> Written:
     """Replace one day of a lake table with `df` (old files go only once the write succeeded)."""
-    relative = day_path(zone, table, day)
+    return _write(df, lake, day, {None: (zone, table, None)})[None]
+
+
+def write_split(
+    df: DataFrame,
+    lake: Lake,
+    day: date,
+    route_column: str,
+    routes: dict[str, tuple[str, str, list[str]]],
+) -> dict[str, Written]:
+    """One pass over `df`, each row to the table of its `route_column` value.
+
+    `routes` maps a value to (zone, table, columns); rows with any other value are not written.
+    """
+    return _write(df, lake, day, routes, route_column)
+
+
+def _write(df, lake: Lake, day: date, routes: dict, route_column: str | None = None) -> dict:
     lake.ensure_ready()
-    (
+    spec = [
+        {"dir": day_path(zone, table, day), "columns": columns, "value": value}
+        for value, (zone, table, columns) in routes.items()
+    ]
+    writer = (
         df.write.format("bank_lake")
         .mode("overwrite")
         .option("lake", lake.config.to_json())
-        .option("dir", relative)
+        .option("routes", json.dumps(spec))
         .option("run_id", uuid.uuid4().hex[:12])
-        .save()
     )
-    infos = lake.files(relative, ".parquet")
-    if not infos:  # an empty day still records its schema, so readers never guess
-        empty = to_arrow_schema(df.schema, timezone="UTC").empty_table()
-        path = f"{relative}/part-empty.parquet"
-        if not lake.config.is_s3:
-            lake.fs.create_dir(lake.abspath(relative), recursive=True)
-        with lake.fs.open_output_stream(lake.abspath(path)) as out:
-            pq.write_table(empty, out, compression="snappy")
+    if route_column:
+        writer = writer.option("route_column", route_column)
+    writer.save()
+    arrow_schema = to_arrow_schema(df.schema, timezone="UTC")
+    out = {}
+    for value, route in zip(routes, spec):
+        relative = route["dir"]
         infos = lake.files(relative, ".parquet")
-    rows = sum(pq.ParquetFile(lake.fs.open_input_file(i.path)).metadata.num_rows for i in infos)
-    return Written(
-        rows=rows, bytes=sum(i.size for i in infos), files=len(infos), uri=lake.uri(relative)
-    )
+        if not infos:  # an empty day still records its schema, so readers never guess
+            schema = arrow_schema
+            if route["columns"]:
+                schema = pa.schema([arrow_schema.field(c) for c in route["columns"]])
+            if not lake.config.is_s3:
+                lake.fs.create_dir(lake.abspath(relative), recursive=True)
+            with lake.fs.open_output_stream(lake.abspath(f"{relative}/part-empty.parquet")) as f:
+                pq.write_table(schema.empty_table(), f, compression="snappy")
+            infos = lake.files(relative, ".parquet")
+        out[value] = Written(
+            rows=_parquet_rows(lake, infos),
+            bytes=sum(i.size for i in infos),
+            files=len(infos),
+            uri=lake.uri(relative),
+        )
+    return out
+
+
+def count_rows(lake: Lake, zone: str, table: str, day: date) -> int:
+    """Rows of one day of a lake table, from the Parquet footers (no data is read)."""
+    return _parquet_rows(lake, lake.files(day_path(zone, table, day), ".parquet"))
+
+
+def _parquet_rows(lake: Lake, infos) -> int:
+    return sum(pq.ParquetFile(lake.fs.open_input_file(i.path)).metadata.num_rows for i in infos)

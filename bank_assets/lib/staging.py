@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, DecimalType
+from pyspark.sql.types import DateType, DecimalType, TimestampType
 
 from bank_assets.lib import reference as ref
 from bank_assets.lib.sources import ACCOUNTS, CLIENTS, TRANSACTIONS, SourceTable
@@ -28,6 +28,11 @@ from bank_assets.lib.sources import ACCOUNTS, CLIENTS, TRANSACTIONS, SourceTable
 MONEY = DecimalType(18, 2)
 RATE = DecimalType(9, 6)
 STAGED, QUARANTINED, DUPLICATE = "staged", "quarantined", "duplicate"
+TYPED_PREFIX = "t__"
+
+
+class ReconciliationError(RuntimeError):
+    """Landed rows are not all accounted for (staged, quarantined or dropped duplicates)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ def text(name: str) -> Column:
     return F.nullif(F.trim(F.col(name)), F.lit(""))
 
 
+def typed(name: str) -> Column:
+    """The typed (parsed) value of a column, as computed by the table's `typed` expressions."""
+    return F.col(f"{TYPED_PREFIX}{name}")
+
+
 def code(name: str) -> Column:
     return F.upper(text(name))
 
@@ -78,8 +88,8 @@ def known_codes(columns: dict[str, tuple[str, ...]]) -> Rule:
     """Coded fields hold one of their known codes (NULL is left to `missing`)."""
     checks = [
         F.when(
-            F.col(f"t.{c}").isNotNull() & ~F.col(f"t.{c}").isin(*codes),
-            F.concat(F.lit(f"{c} '"), F.col(f"t.{c}"), F.lit(f"' is not one of {', '.join(codes)}")),
+            typed(c).isNotNull() & ~typed(c).isin(*codes),
+            F.concat(F.lit(f"{c} '"), typed(c), F.lit(f"' is not one of {', '.join(codes)}")),
         )
         for c, codes in columns.items()
     ]
@@ -95,39 +105,48 @@ def unparsed(rule_id: str, pairs: dict[str, str]) -> Rule:
     """Fields present as text whose typed value could not be parsed."""
     checks = [
         F.when(
-            text(raw).isNotNull() & F.col(f"t.{typed}").isNull(),
+            text(raw).isNotNull() & typed(typed_name).isNull(),
             F.concat(F.lit(f"{raw} '"), F.col(raw), F.lit("' cannot be parsed")),
         )
-        for raw, typed in pairs.items()
+        for raw, typed_name in pairs.items()
     ]
-    return Rule(rule_id, f"{', '.join(pairs)} parse", F.coalesce(*checks).isNotNull(), F.coalesce(*checks))
+    return Rule(
+        rule_id, f"{', '.join(pairs)} parse", F.coalesce(*checks).isNotNull(), F.coalesce(*checks)
+    )
 
 
 def known_currency(column: str = "currency") -> Rule:
     return Rule(
         "unknown_currency",
         "ISO 4217 currency the bank handles",
-        F.col(f"t.{column}").isNotNull() & ~F.col(f"t.{column}").isin(*ref.CURRENCIES),
-        F.concat(F.lit("currency '"), F.col(f"t.{column}"), F.lit("' is not a known ISO 4217 code")),
+        typed(column).isNotNull() & ~typed(column).isin(*ref.CURRENCIES),
+        F.concat(F.lit("currency '"), typed(column), F.lit("' is not a known ISO 4217 code")),
     )
 
 
 def minor_units(currency: Column) -> Column:
-    mapping = F.create_map(*[x for c, (m, _) in ref.CURRENCIES.items() for x in (F.lit(c), F.lit(m))])
+    mapping = F.create_map(
+        *[x for c, (m, _) in ref.CURRENCIES.items() for x in (F.lit(c), F.lit(m))]
+    )
     return mapping[currency]
 
 
 # ---- the source tables ---------------------------------------------------------------------
 
 AMOUNT_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+ISO_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 def _transactions_typed() -> dict[str, Column]:
     return {
         "transaction_id": text("transaction_id"),
         "account_id": text("account_id"),
-        # ISO 8601 with Z or an offset; the session time zone is UTC, so this is the UTC instant.
-        "posted_at": F.try_to_timestamp(text("posted_at"), F.lit("yyyy-MM-dd'T'HH:mm:ssXXX")),
+        # ISO 8601 with Z or an offset -> the UTC instant (the session time zone is UTC).
+        "posted_at": F.when(
+            text("posted_at").rlike(ISO_INSTANT), text("posted_at").try_cast(TimestampType())
+        ),
         "transaction_type": code("transaction_type"),
         "channel": code("channel"),
         "direction": code("direction"),
@@ -151,12 +170,20 @@ def _transactions_rules(day: date) -> list[Rule]:
     end_of_day = datetime(day.year, day.month, day.day) + timedelta(days=1)
     decimals = F.length(F.regexp_extract(text("amount"), r"\.([0-9]*)$", 1))
     return [
-        missing("account_id", "posted_at", "transaction_type", "direction", "amount", "currency", "status"),
+        missing(
+            "account_id",
+            "posted_at",
+            "transaction_type",
+            "direction",
+            "amount",
+            "currency",
+            "status",
+        ),
         unparsed("invalid_timestamp", {"posted_at": "posted_at"}),
         Rule(
             "future_timestamp",
             "posted no later than the end of the business day",
-            F.col("t.posted_at") >= F.lit(end_of_day),
+            typed("posted_at") >= F.lit(end_of_day),
             F.concat(
                 F.lit("posted_at "),
                 F.col("posted_at"),
@@ -175,20 +202,22 @@ def _transactions_rules(day: date) -> list[Rule]:
         Rule(
             "invalid_amount",
             "amount is a positive decimal number",
-            F.col("t.amount").isNull() | (F.col("t.amount") <= 0),
-            F.concat(F.lit("amount '"), F.col("amount"), F.lit("' is not a positive decimal number")),
+            typed("amount").isNull() | (typed("amount") <= 0),
+            F.concat(
+                F.lit("amount '"), F.col("amount"), F.lit("' is not a positive decimal number")
+            ),
         ),
         Rule(
             "too_many_decimals",
             "amount has no more decimals than the currency's minor units",
-            decimals > minor_units(F.col("t.currency")),
+            decimals > minor_units(typed("currency")),
             F.concat(
                 F.lit("amount "),
                 F.col("amount"),
                 F.lit(" has more decimals than "),
-                F.col("t.currency"),
+                typed("currency"),
                 F.lit(" allows ("),
-                minor_units(F.col("t.currency")).cast("string"),
+                minor_units(typed("currency")).cast("string"),
                 F.lit(")"),
             ),
         ),
@@ -244,7 +273,11 @@ def _accounts_rules(day: date) -> list[Rule]:
         missing("iban", "client_id", "account_type", "currency", "status"),
         unparsed(
             "invalid_value",
-            {"overdraft_limit": "overdraft_limit", "interest_rate": "interest_rate", "opened_at": "opened_at"},
+            {
+                "overdraft_limit": "overdraft_limit",
+                "interest_rate": "interest_rate",
+                "opened_at": "opened_at",
+            },
         ),
         known_codes({"account_type": ref.ACCOUNT_TYPES, "status": ref.ACCOUNT_STATUSES}),
         known_currency(),
@@ -261,29 +294,52 @@ STAGING: dict[str, StagingSpec] = {
 # ---- the transform -------------------------------------------------------------------------
 
 
-def classify(raw: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
-    """Every raw row with its typed values (`t`), `_disposition`, `_rule_id` and `_reason`."""
+def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, int]:
+    """Every raw row with its typed values (`t__*`), `_disposition`, `_rule_id` and `_reason`;
+    and the number of exact duplicates (counted from the repeated keys, independently of the
+    written outputs, so `landed = staged + quarantined + duplicates` is a real check).
+
+    Duplicates are found without shuffling the rows: a narrow aggregate per key finds the rare
+    keys that landed more than once (with their content hashes and first position), and that
+    small table is collected and broadcast back. Typed values and rule outcomes are computed once
+    per row (columns, not repeated expressions), then the first failing rule gives the reason.
+    """
     columns = list(spec.source.columns)
     key = spec.source.key
     record_hash = F.sha2(
         F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in columns]), 256
     )
-    typed = F.struct(*[expr.alias(name) for name, expr in spec.typed().items()])
-    df = raw.withColumn("record_hash", record_hash).withColumn("t", typed)
-    by_key = Window.partitionBy(key)
-    by_content = Window.partitionBy(key, "record_hash").orderBy("_source_file", "_line")
-    df = (
-        df.withColumn(
-            "_conflict", F.min("record_hash").over(by_key) != F.max("record_hash").over(by_key)
-        )
-        .withColumn("_copy", F.row_number().over(by_content) - 1)
+    position = F.struct(F.col("_source_file"), F.col("_line"))
+    df = raw.select(
+        "*",
+        record_hash.alias("record_hash"),
+        F.xxhash64(*columns).alias("_content"),
+        *[expr.alias(f"{TYPED_PREFIX}{name}") for name, expr in spec.typed().items()],
     )
+    repeated = (
+        df.where(F.col(key).isNotNull())
+        .groupBy(key)
+        .agg(
+            F.count(F.lit(1)).alias("_n"),
+            F.min("_content").alias("_lo"),
+            F.max("_content").alias("_hi"),
+            F.min(F.struct(F.col("_source_file"), F.col("_line"))).alias("_first"),
+        )
+        .where(F.col("_n") > 1)
+    )
+    # One small job: the repeated keys are few, so they come back as a local table to broadcast.
+    repeated_rows = repeated.collect()
+    duplicates = sum(r["_n"] - 1 for r in repeated_rows if r["_lo"] == r["_hi"])
+    repeated = df.sparkSession.createDataFrame(repeated_rows, repeated.schema)
+    df = df.join(F.broadcast(repeated), key, "left")
     rules = [
         Rule(
             "malformed_line",
             "the line parses into the expected fields",
             F.col("_error").isNotNull(),
-            F.concat(F.col("_source_file"), F.lit(" line "), F.col("_line"), F.lit(": "), F.col("_error")),
+            F.concat(
+                F.col("_source_file"), F.lit(" line "), F.col("_line"), F.lit(": "), F.col("_error")
+            ),
         ),
         Rule(
             "missing_key",
@@ -294,22 +350,32 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
         Rule(
             "conflicting_duplicate",
             f"one content per {key}",
-            F.col("_conflict"),
-            F.concat(F.lit(f"{key} "), F.col(key), F.lit(" landed more than once with different content")),
+            F.col("_lo") != F.col("_hi"),
+            F.concat(
+                F.lit(f"{key} "), F.col(key), F.lit(" landed more than once with different content")
+            ),
         ),
         Rule(
             "exact_duplicate",
             "no exact copies",
-            F.col("_copy") > 0,
+            F.col("_n").isNotNull() & (position != F.col("_first")),
             F.concat(F.lit(f"exact copy of an earlier row with {key} "), F.col(key)),
         ),
         *spec.rules(day),
     ]
-    rule_id = F.coalesce(*[F.when(r.failed, F.lit(r.id)) for r in rules])
-    reason = F.coalesce(*[F.when(r.failed, r.reason) for r in rules])
-    return (
-        df.withColumn("_rule_id", rule_id)
-        .withColumn("_reason", reason)
+    flags = [f"_failed_{i}" for i in range(len(rules))]
+    df = df.select(
+        "*", *[F.coalesce(r.failed, F.lit(False)).alias(f) for r, f in zip(rules, flags)]
+    )
+    rule_id = F.when(F.col(flags[0]), F.lit(rules[0].id))
+    reason = F.when(F.col(flags[0]), rules[0].reason)
+    for rule, flag in zip(rules[1:], flags[1:]):
+        rule_id = rule_id.when(F.col(flag), F.lit(rule.id))
+        reason = reason.when(F.col(flag), rule.reason)
+    helpers = ("_n", "_lo", "_hi", "_first", "_content", *flags)
+    classified = (
+        df.select("*", rule_id.alias("_rule_id"), reason.alias("_reason"))
+        .drop(*helpers)
         .withColumn(
             "_disposition",
             F.when(F.col("_rule_id") == "exact_duplicate", F.lit(DUPLICATE))
@@ -317,45 +383,67 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
             .otherwise(F.lit(STAGED)),
         )
     )
+    return classified, duplicates
 
 
-def staged_rows(classified: DataFrame, day: date) -> DataFrame:
-    """The clean rows: typed columns plus lineage."""
-    return classified.where(F.col("_disposition") == STAGED).select(
-        "t.*",
-        F.lit(day).cast(DateType()).alias("batch_id"),
-        F.col("_source_file").alias("source_file"),
-        F.col("_line").alias("source_line"),
-        F.col("_landed_at").alias("landed_at"),
-        "record_hash",
-    )
+LINEAGE = ["batch_id", "source_file", "source_line", "landed_at", "record_hash"]
+QUARANTINE_COLUMNS = [
+    "batch_id",
+    "record_key",
+    "rule_id",
+    "reason",
+    "source_file",
+    "source_line",
+    "landed_at",
+    "raw_payload",
+    "record_hash",
+]
 
 
-def quarantine_rows(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
-    """The quarantined rows: rule, reason, where they came from and the raw payload."""
+def staged_columns(spec: StagingSpec) -> list[str]:
+    return [*spec.typed(), *LINEAGE]
+
+
+def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
+    """What to write: staged columns (typed values and lineage), quarantine columns (rule,
+    reason, raw payload) and `_disposition`, which routes each row to its table.
+
+    One projection and no filter, so the rules are evaluated once per row (a filter here would
+    be pushed below the projection and evaluate them again).
+    """
     payload = F.coalesce(
         F.col("_raw_line"), F.to_json(F.struct(*[F.col(c) for c in spec.source.columns]))
     )
-    return classified.where(F.col("_disposition") == QUARANTINED).select(
+    return classified.select(
+        *[typed(name).alias(name) for name in spec.typed()],
         F.lit(day).cast(DateType()).alias("batch_id"),
-        F.col(spec.source.key).alias("record_key"),
-        F.col("_rule_id").alias("rule_id"),
-        F.col("_reason").alias("reason"),
         F.col("_source_file").alias("source_file"),
         F.col("_line").alias("source_line"),
         F.col("_landed_at").alias("landed_at"),
-        payload.alias("raw_payload"),
         "record_hash",
+        F.col(spec.source.key).alias("record_key"),
+        F.col("_rule_id").alias("rule_id"),
+        F.col("_reason").alias("reason"),
+        F.when(F.col("_disposition") == QUARANTINED, payload).alias("raw_payload"),
+        "_disposition",
     )
 
 
-def disposition_counts(classified: DataFrame) -> dict[str, int]:
-    counts = {STAGED: 0, QUARANTINED: 0, DUPLICATE: 0}
-    for row in classified.groupBy("_disposition").count().collect():
-        counts[row["_disposition"]] = row["count"]
-    return counts
+@dataclass(frozen=True)
+class Outcome:
+    """How a day's landed rows were disposed of; landed = staged + quarantined + duplicates."""
+
+    landed: int
+    staged: int
+    quarantined: int
+    duplicates: int
+    rules: dict[str, int]  # quarantined rows per rule
+
+    @property
+    def reconciled(self) -> bool:
+        return self.landed == self.staged + self.quarantined + self.duplicates
 
 
-def rule_counts(classified: DataFrame) -> dict[str, int]:
-    rows = classified.where(F.col("_rule_id").isNotNull()).groupBy("_rule_id").count().collect()
-    return {r["_rule_id"]: r["count"] for r in rows}
+def rule_counts(quarantine: DataFrame) -> dict[str, int]:
+    rows = quarantine.groupBy("rule_id").count().collect()
+    return dict(sorted((r["rule_id"], r["count"]) for r in rows))

@@ -85,7 +85,7 @@ TABLES: dict[str, WarehouseTable] = {
 
 @dataclass(frozen=True)
 class Loaded:
-    rows: int  # rows of the day in the table after the load
+    rows: int  # the day's rows in the table after the load (SCD2: versions valid that day)
     seconds: float
     table: str
 
@@ -123,26 +123,34 @@ class Warehouse:
         """Replace (or merge) one day of `table` with the rows of the Spark DataFrame `df`."""
         self.apply_ddl()
         started = time.perf_counter()
-        staging = f"{table.name}_{uuid.uuid4().hex[:12]}"
-        stage_id = sql.Identifier("staging", staging)
+        run = uuid.uuid4().hex[:12]
+        target = sql.Identifier(table.schema, table.name)
+        if table.partitioned:
+            # The rows go straight into the table that becomes the day's partition.
+            stage = (table.schema, f"{table.name}_p{_date_key(day)}_{run}")
+            create = "create table {} (like {} including defaults including constraints)"
+        else:
+            stage = ("staging", f"{table.name}_{run}")
+            create = "create unlogged table {} (like {} including defaults)"
+        stage_id = sql.Identifier(*stage)
         with self.connect(autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("create unlogged table {} (like {} including defaults)").format(
-                    stage_id, sql.Identifier(table.schema, table.name)
-                )
-            )
+            conn.execute(sql.SQL(create).format(stage_id, target))
         try:
             (
                 df.write.format("bank_pg")
                 .mode("append")
                 .option("dsn", self.dsn)
-                .option("table", f"staging.{staging}")
+                .option("table", ".".join(stage))
                 .option("columns", json.dumps(df.columns))
                 .save()
             )
             with self.connect() as conn:
                 conn.execute("set local synchronous_commit to off")
-                swap = {"replace_day": self._replace_day, "scd2": self._scd2, "upsert": self._upsert}
+                swap = {
+                    "replace_day": self._replace_day,
+                    "scd2": self._scd2,
+                    "upsert": self._upsert,
+                }
                 swap[table.load](conn, table, stage_id, df.columns, day)
                 rows = self._day_rows(conn, table, day)
         finally:
@@ -153,19 +161,41 @@ class Warehouse:
     # ---- the swaps (each runs inside the caller's transaction) ----
 
     def _replace_day(self, conn, table, stage_id, columns, day) -> None:
-        cols = sql.SQL(", ").join(map(sql.Identifier, columns))
         target = sql.Identifier(table.schema, table.name)
         if table.partitioned:
+            # Swap partitions: the loaded table replaces the day's partition. The CHECK lets
+            # ATTACH skip its validation scan; ATTACH builds the partition's indexes.
             key = _date_key(day)
-            part = sql.Identifier(table.schema, f"{table.name}_p{key}")
+            name = f"{table.name}_p{key}"
+            part = sql.Identifier(table.schema, name)
             conn.execute(
-                sql.SQL("create table if not exists {} partition of {} for values from ({}) to ({})").format(
-                    part, target, sql.Literal(key), sql.Literal(key + 1)
+                sql.SQL(
+                    "alter table {} add constraint {} check (date_key >= {} and date_key < {})"
+                ).format(
+                    stage_id,
+                    sql.Identifier(f"{name}_bounds"),
+                    sql.Literal(key),
+                    sql.Literal(key + 1),
                 )
             )
-            conn.execute(sql.SQL("truncate {}").format(part))
-        else:
-            conn.execute(sql.SQL("delete from {} where batch_id = %s").format(target), (day,))
+            conn.execute(sql.SQL("lock table {} in access exclusive mode").format(target))
+            exists = conn.execute("select to_regclass(%s)", (f"{table.schema}.{name}",)).fetchone()[
+                0
+            ]
+            if exists:
+                conn.execute(sql.SQL("alter table {} detach partition {}").format(target, part))
+                conn.execute(sql.SQL("drop table {}").format(part))
+            conn.execute(
+                sql.SQL("alter table {} rename to {}").format(stage_id, sql.Identifier(name))
+            )
+            conn.execute(
+                sql.SQL("alter table {} attach partition {} for values from ({}) to ({})").format(
+                    target, part, sql.Literal(key), sql.Literal(key + 1)
+                )
+            )
+            return
+        cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+        conn.execute(sql.SQL("delete from {} where batch_id = %s").format(target), (day,))
         conn.execute(
             sql.SQL("insert into {} ({}) select {} from {}").format(target, cols, cols, stage_id)
         )
@@ -228,6 +258,11 @@ class Warehouse:
 
     def _day_rows(self, conn, table: WarehouseTable, day: date) -> int:
         target = sql.Identifier(table.schema, table.name)
+        if table.load == "scd2":  # versions valid on the day
+            query = sql.SQL(
+                "select count(*) from {} where valid_from <= %s and %s < valid_to and {} <> -1"
+            ).format(target, sql.Identifier(table.key[0]))
+            return conn.execute(query, (day, day)).fetchone()[0]
         if table.partitioned:
             query = sql.SQL("select count(*) from {} where date_key = %s").format(target)
             return conn.execute(query, (_date_key(day),)).fetchone()[0]
@@ -249,7 +284,9 @@ class Warehouse:
                         "group by batch_id order by batch_id"
                     ).format(target)
                 ).fetchall()
-                total = conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]
+                total = conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[
+                    0
+                ]
                 name = table.name if table.schema == "dw" else table.qualified
                 out["tables"][name] = {
                     "rows": total,

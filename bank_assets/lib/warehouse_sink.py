@@ -51,11 +51,14 @@ class _CopyWriter(DataSourceArrowWriter):
         )
         rows = 0
         options = pacsv.WriteOptions(include_header=False)
-        with psycopg.connect(self.dsn) as conn, conn.cursor() as cur:
-            with cur.copy(statement) as copy:
-                for batch in iterator:
-                    buf = io.BytesIO()
-                    pacsv.write_csv(batch, buf, options)
-                    copy.write(buf.getvalue())
-                    rows += batch.num_rows
+        with (
+            psycopg.connect(self.dsn) as conn,
+            conn.cursor() as cur,
+            cur.copy(statement) as copy,
+        ):
+            for batch in iterator:
+                buf = io.BytesIO()
+                pacsv.write_csv(batch, buf, options)
+                copy.write(buf.getvalue())
+                rows += batch.num_rows
         return _Copied(rows)

@@ -1,0 +1,345 @@
+"""`bank-assets`: simulate landing days, run the pipeline, inspect the warehouse, benchmark.
+
+bank-assets simulate --date 2026-11-20 [--days N] [--transactions N] [--seed S]
+bank-assets demo [--date D] [--transactions N]      simulate + materialize one day
+bank-assets run --date D [--end D2]                 materialize a day (or range, one run)
+bank-assets status [--json]                         warehouse tables: rows per partition
+bank-assets bench --transactions N [--days D] [--json]
+bank-assets dev                                     Dagster UI (webserver + daemon)
+bank-assets stop                                    stop the embedded PostgreSQL server
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bank_assets.resources import PROJECT_ROOT, Settings
+
+JOB = "daily_warehouse"
+
+
+def _yesterday() -> date:
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def _progress(enabled: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(desc="simulate", unit="step", disable=not enabled, leave=False)
+
+    def step(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update(1)
+
+    return step, bar
+
+
+# ---- environment ----------------------------------------------------------------------------
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME with the project's dagster.yaml; instance storage in PostgreSQL.
+
+    With no DAGSTER_PG_URL set, the embedded PostgreSQL server also holds the Dagster instance
+    (database `dagster`), so the UI, the daemon and the CLI share runs and materializations.
+    """
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    if not os.environ.get("DAGSTER_PG_URL"):
+        from bank_assets.lib.embedded import embedded_postgres_dsn
+
+        if settings.pg_dsn:
+            raise SystemExit("set DAGSTER_PG_URL too when BANK_ASSETS_PG_DSN is set")
+        dsn = embedded_postgres_dsn(settings.home / "postgres", "dagster")
+        # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3 and fail on NOTIFY).
+        os.environ["DAGSTER_PG_URL"] = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+    return home
+
+
+def run_days(instance, start: date, end: date):
+    """Materialize every asset for days start..end as one run (single-run backfill)."""
+    from bank_assets.definitions import defs
+
+    job = defs.get_job_def(JOB)
+    if start == end:
+        return job.execute_in_process(instance=instance, partition_key=start.isoformat())
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+    return job.execute_in_process(instance=instance, tags=tags)
+
+
+def asset_figures(result) -> dict[str, dict]:
+    """Per asset: rows and seconds, from the run's materialization metadata."""
+    figures = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        meta = {k: v.value for k, v in mat.metadata.items()}
+        figures[mat.asset_key.to_user_string()] = {
+            "rows": meta.get("dagster/row_count"),
+            "seconds": meta.get("seconds"),
+        }
+    return figures
+
+
+class PeakRss:
+    """Peak resident memory of this process and its children (JVM, Python workers), sampled."""
+
+    def __init__(self, interval: float = 0.2):
+        import psutil
+
+        self.proc, self.peak, self.interval = psutil.Process(), 0, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for p in [self.proc, *self.proc.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a child may exit while we look
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+def cmd_simulate(args) -> int:
+    from bank_assets.lib.lake import Lake
+    from bank_assets.lib.simulator import simulate
+
+    settings = Settings.from_env()
+    lake = Lake(settings.lake_config)
+    step, bar = _progress(sys.stderr.isatty())
+    started = time.perf_counter()
+    results = simulate(
+        lake, args.date, args.days, args.transactions, args.seed, args.defect_scale, step
+    )
+    bar.close()
+    for r in results:
+        tables = r.manifest["tables"]
+        counts = ", ".join(f"{t} {v['rows']:,}" for t, v in tables.items())
+        print(f"landed {r.day}: {counts}")
+    print(f"in {time.perf_counter() - started:.1f}s under {lake.uri('landing')}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    import dagster as dg
+
+    settings = Settings.from_env()
+    prepare_dagster_home(settings)
+    end = args.end or args.date
+    with dg.DagsterInstance.get() as instance:
+        started = time.perf_counter()
+        run_days(instance, args.date, end)
+    print(f"materialized {args.date}..{end} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    import dagster as dg
+
+    from bank_assets.lib.lake import Lake
+    from bank_assets.lib.simulator import simulate
+    from bank_assets.lib.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    lake = Lake(settings.lake_config)
+    print(f"simulating {args.transactions:,} transactions for {args.date} ...")
+    t0 = time.perf_counter()
+    simulate(lake, args.date, 1, args.transactions, args.seed)
+    t1 = time.perf_counter()
+    prepare_dagster_home(settings)
+    print("materializing every asset of the partition (Spark, then PostgreSQL) ...")
+    with dg.DagsterInstance.get() as instance:
+        result = run_days(instance, args.date, args.date)
+    t2 = time.perf_counter()
+    figures = asset_figures(result)
+    print(f"\n{'asset':<34}{'rows':>12}{'seconds':>10}")
+    for key in sorted(figures):
+        f = figures[key]
+        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}")
+    status = Warehouse(settings.dsn()).status()
+    print(f"\n{'warehouse table':<34}{'rows':>12}")
+    for name, t in status["tables"].items():
+        print(f"{name:<34}{t['partitions'].get(args.date.isoformat(), 0):>12,}")
+    print(
+        f"\nsimulated in {t1 - t0:.1f}s, materialized in {t2 - t1:.1f}s"
+        f"\nlake:      {lake.uri('')}"
+        f"\nwarehouse: {settings.dsn()}"
+        f"\nUI:        make dev, then open http://localhost:3000 (asset graph, runs, metadata)"
+    )
+    return 0
+
+
+def cmd_status(args) -> int:
+    from bank_assets.lib.warehouse import Warehouse
+
+    status = Warehouse(Settings.from_env().dsn()).status()
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    for name, t in status["tables"].items():
+        days = ", ".join(f"{d}: {n:,}" for d, n in t["partitions"].items()) or "-"
+        print(f"{name:<26}{t['rows']:>12,}  {days}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import dagster as dg
+
+    from bank_assets.lib.lake import Lake
+    from bank_assets.lib.simulator import simulate
+
+    home = Path(args.home or Settings.from_env().home / "bench").resolve()
+    os.environ["BANK_ASSETS_HOME"] = str(home)
+    os.environ.pop("BANK_ASSETS_LAKE_URL", None)
+    settings = Settings.from_env()
+    lake = Lake(settings.lake_config)
+    start = args.date
+    end = start + timedelta(days=args.days - 1)
+    t0 = time.perf_counter()
+    simulate(lake, start, args.days, args.transactions, args.seed)
+    simulate_seconds = time.perf_counter() - t0
+    settings.dsn()  # start the embedded server before timing the pipeline
+    with PeakRss() as rss, dg.DagsterInstance.ephemeral() as instance:
+        t1 = time.perf_counter()
+        result = run_days(instance, start, end)
+        total = time.perf_counter() - t1
+    figures = asset_figures(result)
+    transactions = args.transactions * args.days
+    report = {
+        "transactions": transactions,
+        "days": args.days,
+        "simulate_seconds": round(simulate_seconds, 2),
+        "total_seconds": round(total, 2),
+        "transactions_per_second": round(transactions / total),
+        "peak_rss_mb": rss.mb,
+        "cpus": os.cpu_count(),
+        "assets": figures,
+    }
+    for key in sorted(figures):
+        f = figures[key]
+        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}s")
+    print(
+        f"{transactions:,} transactions over {args.days} day(s): {total:.1f}s end to end "
+        f"({report['transactions_per_second']:,}/s), simulation {simulate_seconds:.1f}s, "
+        f"peak RSS {rss.mb:,.0f} MB, {os.cpu_count()} CPUs"
+    )
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def cmd_dev(args) -> int:
+    settings = Settings.from_env()
+    prepare_dagster_home(settings)
+    settings.dsn()
+    cmd = ["dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host]
+    cmd += ["-p", str(args.port)]
+    print(
+        f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
+    )
+    bin_dir = Path(sys.executable).parent
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.execvp(cmd[0], cmd)
+
+
+def cmd_stop(args) -> int:
+    from bank_assets.lib.embedded import stop_embedded_postgres
+
+    stopped = stop_embedded_postgres(Settings.from_env().home / "postgres")
+    print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bank-assets", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def day_args(s, default_date: bool = True):
+        s.add_argument(
+            "--date",
+            type=date.fromisoformat,
+            default=_yesterday() if default_date else None,
+            required=not default_date,
+            help="landing day YYYY-MM-DD (default: yesterday, UTC)",
+        )
+
+    s = sub.add_parser("simulate", help="write landing files and manifests for days")
+    day_args(s)
+    s.add_argument("--days", type=int, default=1)
+    s.add_argument("--transactions", type=int, default=100_000, help="per day")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--defect-scale", type=float, default=1.0, help="0 = no planted defects")
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("demo", help="simulate one day and materialize all its assets")
+    day_args(s)
+    s.add_argument("--transactions", type=int, default=100_000)
+    s.add_argument("--seed", type=int, default=42)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("run", help="materialize every asset for a day or a range (one run)")
+    day_args(s, default_date=False)
+    s.add_argument("--end", type=date.fromisoformat, help="last day of a range (inclusive)")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("status", help="warehouse tables: rows per loaded partition")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("bench", help="simulate and materialize on a separate embedded stack")
+    s.add_argument("--transactions", type=int, default=1_000_000, help="per day")
+    s.add_argument("--days", type=int, default=1)
+    s.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 20))
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--home", help="state directory (default: $BANK_ASSETS_HOME/bench)")
+    s.add_argument("--json", action="store_true", help="last line: one JSON object")
+    s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("dev", help="Dagster webserver + daemon on the embedded stack")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=3000)
+    s.set_defaults(func=cmd_dev)
+
+    s = sub.add_parser("stop", help="stop the embedded PostgreSQL server")
+    s.set_defaults(func=cmd_stop)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Asset factories: one per layer, so adding a table is a few declarative lines in its domain.
+
+Assets are thin: they wire lake/warehouse I/O and record metadata; the logic lives in `lib/`.
+Each asset processes every day of its run (one partition, or a range backfilled as one run).
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import dagster as dg
+from pyspark.sql import DataFrame, SparkSession
+
+from bank_assets.defs.metadata import summary
+from bank_assets.defs.partitions import daily, partition_days, single_run
+from bank_assets.lib import staging
+from bank_assets.lib.lake import Lake
+from bank_assets.lib.sources import SourceTable
+from bank_assets.lib.spark import (
+    count_rows,
+    read_landing,
+    read_table,
+    write_split,
+    write_table,
+)
+from bank_assets.lib.warehouse import TABLES
+from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+
+WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
+    """Landing files -> raw Parquet, as landed (all text) plus lineage; nothing dropped."""
+
+    @dg.asset(
+        key=["raw", source.name],
+        group_name="raw",
+        kinds={"spark", "s3", "parquet"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        description=(
+            f"Raw {source.name}: the landed {source.file_format.upper()} files as Parquet, every "
+            f"column as text, plus lineage (file, line, landing time). Grain: one row per landed "
+            f"line ({source.grain}); lines that cannot be parsed are kept with the reason."
+        ),
+    )
+    def _raw(
+        context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource
+    ) -> dg.MaterializeResult:
+        started, rows, size, manifest_rows = time.perf_counter(), {}, 0, {}
+        for day in partition_days(context):
+            manifest = lake.lake.read_manifest(day)  # a day without a manifest is not processed
+            df, files = read_landing(
+                spark.session, lake.lake, source.name, day, source.file_format, source.raw_schema()
+            )
+            written = write_table(df, lake.lake, "raw", source.name, day)
+            rows[day], size = written.rows, size + written.bytes
+            manifest_rows[day.isoformat()] = manifest["tables"][source.name]["rows"]
+            context.log.info(f"{source.name} {day}: {written.rows} rows from {len(files)} files")
+        return dg.MaterializeResult(
+            metadata=summary(
+                rows,
+                time.perf_counter() - started,
+                location=lake.lake.uri(f"raw/{source.name}"),
+                size_bytes=size,
+                schema=source.raw_schema(),
+                manifest_rows=manifest_rows,
+            )
+        )
+
+    return _raw
+
+
+def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
+    """Raw -> staged (typed, UTC, deduplicated) and quarantine (rule, reason, raw payload)."""
+    name = spec.source.name
+    raw_key = dg.AssetKey(["raw", name])
+
+    @dg.multi_asset(
+        name=f"stage_{name}",
+        specs=[
+            dg.AssetSpec(
+                ["staged", name],
+                deps=[raw_key],
+                group_name="staged",
+                kinds={"spark", "parquet"},
+                description=(
+                    f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
+                    f"Grain: {spec.source.grain}, unique {spec.source.key}."
+                ),
+            ),
+            dg.AssetSpec(
+                ["quarantine", name],
+                deps=[raw_key],
+                group_name="quarantine",
+                kinds={"spark", "parquet"},
+                description=(
+                    f"Quarantined {name}: one row per landed row that failed a rule, with rule "
+                    "id, reason, source file and line, and the raw payload."
+                ),
+            ),
+        ],
+        partitions_def=daily,
+        backfill_policy=single_run,
+    )
+    def _stage(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
+        started = time.perf_counter()
+        staged, quarantined, dropped, rules, size = {}, {}, {}, {}, [0, 0]
+        for day in partition_days(context):
+            raw = read_table(spark.session, lake.lake, "raw", name, day)
+            classified, duplicates = staging.classify(raw, spec, day)
+            written = write_split(
+                staging.dispose(classified, spec, day),
+                lake.lake,
+                day,
+                "_disposition",
+                {
+                    staging.STAGED: ("staged", name, staging.staged_columns(spec)),
+                    staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
+                },
+            )
+            good, bad = written[staging.STAGED], written[staging.QUARANTINED]
+            result = staging.Outcome(
+                landed=count_rows(lake.lake, "raw", name, day),
+                staged=good.rows,
+                quarantined=bad.rows,
+                duplicates=duplicates,
+                rules=staging.rule_counts(
+                    read_table(spark.session, lake.lake, "quarantine", name, day)
+                ),
+            )
+            message = (
+                f"{name} {day}: landed {result.landed} = staged {result.staged} + quarantined "
+                f"{result.quarantined} + duplicates dropped {result.duplicates}"
+            )
+            if not result.reconciled:
+                raise staging.ReconciliationError(f"rows unaccounted for: {message}")
+            context.log.info(message)
+            staged[day], quarantined[day], dropped[day] = good.rows, bad.rows, duplicates
+            rules[day.isoformat()] = result.rules
+            size[0], size[1] = size[0] + good.bytes, size[1] + bad.bytes
+        seconds = time.perf_counter() - started
+        yield dg.MaterializeResult(
+            asset_key=["staged", name],
+            metadata=summary(
+                staged,
+                seconds,
+                location=lake.lake.uri(f"staged/{name}"),
+                size_bytes=size[0],
+                duplicates_dropped=sum(dropped.values()),
+                quarantined=sum(quarantined.values()),
+                rule_failures=rules,
+            ),
+        )
+        yield dg.MaterializeResult(
+            asset_key=["quarantine", name],
+            metadata=summary(
+                quarantined,
+                seconds,
+                location=lake.lake.uri(f"quarantine/{name}"),
+                size_bytes=size[1],
+                rule_failures=rules,
+            ),
+        )
+
+    return _stage
+
+
+Builder = Callable[[SparkSession, Lake, date], DataFrame]
+
+
+def curated_asset(
+    name: str, deps: Sequence[Sequence[str]], build: Builder, grain: str
+) -> dg.AssetsDefinition:
+    """Staged -> a curated star-schema table in the lake, built by a pure function in lib/."""
+
+    @dg.asset(
+        key=["curated", name],
+        deps=[dg.AssetKey(list(d)) for d in deps],
+        group_name="curated",
+        kinds={"spark", "parquet"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        description=f"Curated {name} (Parquet in the lake). Grain: {grain}.",
+    )
+    def _curated(
+        context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource
+    ) -> dg.MaterializeResult:
+        started, rows, size, schema = time.perf_counter(), {}, 0, None
+        for day in partition_days(context):
+            df = build(spark.session, lake.lake, day)
+            written = write_table(df, lake.lake, "curated", name, day)
+            rows[day], size, schema = written.rows, size + written.bytes, df.schema
+        return dg.MaterializeResult(
+            metadata=summary(
+                rows,
+                time.perf_counter() - started,
+                location=lake.lake.uri(f"curated/{name}"),
+                size_bytes=size,
+                schema=schema,
+            )
+        )
+
+    return _curated
+
+
+def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
+    """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py)."""
+    target = TABLES[table]
+
+    @dg.asset(
+        key=["warehouse", name if zone == "curated" else f"{zone}_{name}"],
+        deps=[dg.AssetKey([zone, name])],
+        group_name="warehouse",
+        kinds={"spark", "postgres"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        retry_policy=WAREHOUSE_RETRY,
+        description=(
+            f"PostgreSQL {table}, loaded from {zone}/{name} by COPY and swapped in atomically "
+            f"per day ({target.load}). Grain: {target.grain}."
+        ),
+    )
+    def _warehouse(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        started, rows = time.perf_counter(), {}
+        for day in partition_days(context):
+            df = read_table(spark.session, lake.lake, zone, name, day)
+            loaded = warehouse.warehouse.load(df, target, day)
+            rows[day] = loaded.rows
+            context.log.info(f"{table} {day}: {loaded.rows} rows in {loaded.seconds:.1f}s")
+        return dg.MaterializeResult(
+            metadata=summary(rows, time.perf_counter() - started, table=table)
+        )
+
+    return _warehouse

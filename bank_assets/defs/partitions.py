@@ -1,0 +1,17 @@
+"""Daily partitions shared by every asset: one partition = one landing (business) day, UTC."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+START_DATE = "2025-01-01"
+daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
+# A date-range backfill of a Spark asset is one run with one Spark session, not one per day.
+single_run = dg.BackfillPolicy.single_run()
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[date]:
+    """The days this run materializes: one partition, or every day of a backfilled range."""
+    return [date.fromisoformat(key) for key in context.partition_keys]
