@@ -1,0 +1,67 @@
+"""Landing file parsing: every line becomes one row; bad lines keep their text and reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from bank_assets.lib.iban import is_valid_iban, make_iban
+from bank_assets.lib.lake_source import LandingFormatError, read_landing_csv, read_landing_jsonl
+
+COLUMNS = ["id", "amount", "note"]
+
+
+def test_csv_keeps_malformed_lines_with_line_numbers():
+    data = b'id,amount,note\n1,2.50,a\n2,3.00\n3,4.00,"x, y"\n4,5,6,7\n'
+    table = read_landing_csv(data, COLUMNS, "landing/t/part-0.csv").to_pylist()
+    assert [r["_line"] for r in table] == [2, 3, 4, 5]
+    assert table[0] | {} == {
+        "id": "1",
+        "amount": "2.50",
+        "note": "a",
+        "_line": 2,
+        "_raw_line": None,
+        "_error": None,
+        "_source_file": "landing/t/part-0.csv",
+    }
+    assert table[1]["_raw_line"] == "2,3.00" and table[1]["id"] is None
+    assert table[1]["_error"] == "expected 3 fields, found 2"
+    assert table[2]["note"] == "x, y"
+    assert table[3]["_error"] == "expected 3 fields, found 4"
+
+
+def test_csv_wrong_header_names_the_file_and_the_difference():
+    with pytest.raises(LandingFormatError, match=r"part-9.csv: line 1: .*missing: \['note'\]"):
+        read_landing_csv(b"id,amount\n1,2\n", COLUMNS, "landing/t/part-9.csv")
+
+
+def test_csv_empty_strings_stay_text():
+    table = read_landing_csv(b'id,amount,note\n1,,""\n', COLUMNS, "f.csv").to_pylist()
+    assert table[0]["amount"] == "" and table[0]["note"] == ""
+
+
+def test_jsonl_scalars_become_text_and_bad_lines_are_kept():
+    data = b'{"id": "1", "amount": 2.5, "note": null}\n\n{"id": "2", "oops": 1}\nnot json\n'
+    table = read_landing_jsonl(data, COLUMNS, "f.jsonl").to_pylist()
+    assert [r["_line"] for r in table] == [1, 3, 4]
+    assert table[0]["amount"] == "2.5" and table[0]["note"] is None
+    assert table[1]["_error"] == "unexpected fields ['oops']"
+    assert table[2]["_error"].startswith("invalid JSON") and table[2]["_raw_line"] == "not json"
+
+
+@pytest.mark.parametrize(
+    ("iban", "valid"),
+    [
+        ("FR7630006000011234567890189", True),  # published example IBAN
+        ("DE89370400440532013000", True),  # published example IBAN
+        ("FR7630006000011234567890188", False),
+        ("DE8937040044053201300", False),  # wrong length
+        ("fr7630006000011234567890189", False),
+        ("", False),
+    ],
+)
+def test_iban_validation(iban, valid):
+    assert is_valid_iban(iban) is valid
+
+
+def test_make_iban_round_trip():
+    assert make_iban("DE", "370400440532013000") == "DE89370400440532013000"
