@@ -71,7 +71,7 @@ def run_days(instance, start: date, end: date):
     """Materialize every asset for days start..end as one run (single-run backfill)."""
     from bank_assets.definitions import defs
 
-    job = defs.get_job_def(JOB)
+    job = defs.resolve_job_def(JOB)
     if start == end:
         return job.execute_in_process(instance=instance, partition_key=start.isoformat())
     tags = {

@@ -111,6 +111,23 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
     ) == [(n_clients,)]
     assert rows_of(pg_dsn, "select count(*) from dw.dim_clients where client_key = -1") == [(1,)]
 
+    # A corrected re-delivery of day 2 replaces the version day 2 introduced.
+    corrected = curated.dim_clients(
+        staged_day2.withColumn(
+            "city", F.when(F.col("client_id") == moved, "Quimper").otherwise(F.col("city"))
+        ),
+        day2,
+    )
+    wh.load(corrected, dim, day2)
+    versions = rows_of(
+        pg_dsn,
+        "select city, valid_to, is_current from dw.dim_clients where client_id = %s "
+        "order by version",
+        (moved,),
+    )
+    assert [v[0] for v in versions][1:] == ["Quimper"] and len(versions) == 2
+    assert versions[0][1] == day2 and versions[1][2]
+
 
 def test_status_lists_every_table_with_partitions(star, pg_dsn):
     wh = Warehouse(pg_dsn)

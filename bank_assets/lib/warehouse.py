@@ -228,6 +228,15 @@ class Warehouse:
         target = sql.Identifier(table.schema, table.name)
         key = sql.Identifier(table.key[0])
         natural = sql.Identifier(table.natural_key)
+        # A re-delivered day replaces the versions it introduced: versions first seen that day
+        # that the new delivery no longer holds go, so a day never holds two versions of a key.
+        conn.execute(
+            sql.SQL(
+                "delete from {t} where valid_from = %s and {k} <> -1 "
+                "and {n} in (select {n} from {s}) and {k} not in (select {k} from {s})"
+            ).format(t=target, k=key, n=natural, s=stage_id),
+            (day,),
+        )
         conn.execute(
             sql.SQL(
                 "insert into {t} ({cols}) select {cols} from {s} on conflict ({k}) do update "
