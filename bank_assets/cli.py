@@ -234,6 +234,10 @@ def cmd_bench(args) -> int:
         t1 = time.perf_counter()
         result = run_days(instance, start, end)
         total = time.perf_counter() - t1
+    if not settings.pg_dsn:  # the bench's own embedded server is not needed afterwards
+        from bank_assets.lib.embedded import stop_embedded_postgres
+
+        stop_embedded_postgres(settings.home / "postgres")
     figures = asset_figures(result)
     transactions = args.transactions * args.days
     report = {

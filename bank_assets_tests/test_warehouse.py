@@ -63,7 +63,7 @@ def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
         "amount",
         F.when(F.col("transaction_id").endswith("7"), F.lit(-1)).otherwise(F.col("amount")),
     )
-    with pytest.raises(Exception, match="amount_check|check constraint"):
+    with pytest.raises(Exception, match=r"amount_check|check constraint"):
         wh.load(boom, fact, DAY)
     assert rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
     leftovers = rows_of(

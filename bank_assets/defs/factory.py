@@ -95,8 +95,9 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 group_name="quarantine",
                 kinds={"spark", "parquet"},
                 description=(
-                    f"Quarantined {name}: one row per landed row that failed a rule, with rule "
-                    "id, reason, source file and line, and the raw payload."
+                    f"Quarantined {name}: landed rows that failed a rule, with rule id, reason, "
+                    "source file and line, and the raw payload. Grain: one row per quarantined "
+                    "landed row."
                 ),
             ),
         ],

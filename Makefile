@@ -1,0 +1,44 @@
+# The two commands: `make demo` and `make test`. Both set up .venv from pyproject.toml first.
+# Needs Python 3.11+ (python3, or PYTHON=...) and Java 17+ (for Spark).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATE ?=
+TRANSACTIONS ?= 100000
+
+.PHONY: demo test dev bench status lint stop clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bank_assets needs Python 3.11+; set PYTHON=...")'
+	@command -v java >/dev/null || { echo "bank_assets needs Java 17+ for Spark (java not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(VENV)/.installed  ## simulate one day and materialize every asset of it
+	$(BIN)/bank-assets demo $(if $(DATE),--date $(DATE)) --transactions $(TRANSACTIONS)
+
+test: $(VENV)/.installed  ## lint, then the whole test suite (slow tests included)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+dev: $(VENV)/.installed  ## Dagster UI: webserver + daemon on the embedded stack
+	$(BIN)/bank-assets dev
+
+bench: $(VENV)/.installed  ## 1,000,000 transactions end to end
+	$(BIN)/bank-assets bench --transactions 1000000
+
+status: $(VENV)/.installed
+	$(BIN)/bank-assets status
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+stop: $(VENV)/.installed  ## stop the embedded PostgreSQL server
+	$(BIN)/bank-assets stop
+
+clean:  ## remove the virtual environment and all local state (lake, warehouse, Dagster)
+	rm -rf $(VENV) .bank_assets

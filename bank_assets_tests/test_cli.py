@@ -1,0 +1,73 @@
+"""The command line as a user runs it: simulate, run, status --json, bench --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bank_assets_tests.conftest import DAY
+
+pytestmark = pytest.mark.slow
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    out = subprocess.run(
+        [sys.executable, "-m", "bank_assets.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+@pytest.fixture()
+def home(tmp_path, s3_env, s3_lake_url, pg_dsn) -> dict[str, str]:
+    """A user's environment: MinIO-style S3 lake, a PostgreSQL DSN, a state directory."""
+    return {
+        "BANK_ASSETS_HOME": str(tmp_path / "home"),
+        "BANK_ASSETS_LAKE_URL": s3_lake_url,
+        "BANK_ASSETS_PG_DSN": pg_dsn,
+        "BANK_ASSETS_SPARK_MASTER": "local[2]",
+        "BANK_ASSETS_SPARK_DRIVER_MEMORY": "2g",
+        "DAGSTER_PG_URL": pg_dsn.replace("postgresql://", "postgresql+psycopg2://"),
+    }
+
+
+def test_simulate_run_and_status(home):
+    out = cli("simulate", "--date", DAY.isoformat(), "--transactions", "800", env=home)
+    assert f"landed {DAY}: transactions " in out.stdout
+    cli("run", "--date", DAY.isoformat(), env=home)
+    status = json.loads(cli("status", "--json", env=home).stdout)
+    fact = status["tables"]["fact_transactions"]
+    assert fact["rows"] == fact["partitions"][DAY.isoformat()] > 0
+    assert set(status["tables"]) >= {"dim_clients", "dim_accounts", "dim_dates"}
+    text = cli("status", env=home).stdout
+    assert "fact_transactions" in text and f"{DAY}: {fact['rows']:,}" in text
+
+
+def test_bench_prints_figures_and_a_json_last_line(tmp_path):
+    env = {
+        "BANK_ASSETS_HOME": str(tmp_path / "home"),
+        "BANK_ASSETS_SPARK_MASTER": "local[2]",
+        "BANK_ASSETS_SPARK_DRIVER_MEMORY": "2g",
+    }
+    out = cli("bench", "--transactions", "2000", "--days", "2", "--json", env=env)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {
+        "transactions",
+        "days",
+        "total_seconds",
+        "transactions_per_second",
+        "peak_rss_mb",
+    } <= set(report)
+    assert report["transactions"] == 4000 and report["days"] == 2
+    assert report["total_seconds"] > 0 and report["peak_rss_mb"] > 100
+    assets = report["assets"]
+    assert assets["warehouse/fact_transactions"]["rows"] > 3000
+    assert "end to end" in out.stdout

@@ -1,0 +1,103 @@
+"""Curated transforms: the calendar, and facts resolving their keys (unknown member -1)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bank_assets.lib import curated
+
+
+@pytest.mark.parametrize(
+    ("year", "easter"),
+    [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)), (2026, date(2026, 4, 5))],
+)
+def test_easter(year, easter):
+    assert curated.easter(year) == easter
+
+
+def test_calendar_row_of_good_friday_2026():
+    row = dict(zip(curated.DIM_DATES_SCHEMA.names, curated.calendar_row(date(2026, 4, 3))))
+    assert row["date_key"] == 20260403
+    assert row["day_name"] == "Friday" and row["day_of_week"] == 5
+    assert row["is_target2_holiday"] and not row["is_business_day"] and not row["is_weekend"]
+    assert (row["iso_week"], row["quarter"], row["is_month_end"]) == (14, 2, False)
+    end = dict(zip(curated.DIM_DATES_SCHEMA.names, curated.calendar_row(date(2026, 2, 28))))
+    assert end["is_month_end"] and end["is_weekend"] and not end["is_business_day"]
+
+
+def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
+    from pyspark.sql import functions as F
+
+    day = date(2026, 11, 20)
+    clients = curated.dim_clients(
+        spark.createDataFrame(
+            [("C1", "RETAIL", "Paris")], "client_id string, segment string, city string"
+        ).select(
+            "client_id",
+            *[
+                F.lit(None).cast("string").alias(c)
+                for c in ("first_name", "last_name", "email", "address_line", "postal_code")
+            ],
+            F.lit(None).cast("date").alias("birth_date"),
+            "segment",
+            "city",
+            *[F.lit("X").alias(c) for c in ("country", "kyc_status", "risk_rating", "status")],
+            F.lit(None).cast("date").alias("onboarded_at"),
+            *[F.lit(None).cast("string").alias(c) for c in ("source_file", "record_hash")],
+            F.lit(day).alias("batch_id"),
+            F.lit(None).cast("timestamp").alias("landed_at"),
+        ),
+        day,
+    )
+    accounts = spark.createDataFrame(
+        [("A1", 11, "C1")], "account_id string, account_key long, client_id string"
+    )
+    tx = spark.createDataFrame(
+        [
+            ("T1", "A1", "DEBIT", Decimal("10.00"), "USD"),
+            ("T2", "A404", "CREDIT", Decimal("5.00"), "EUR"),
+        ],
+        "transaction_id string, account_id string, direction string, "
+        "amount decimal(18,2), currency string",
+    ).select(
+        "*",
+        *[
+            F.lit(None).cast(t).alias(c)
+            for c, t in (
+                ("posted_at", "timestamp"),
+                ("transaction_type", "string"),
+                ("channel", "string"),
+                ("balance_after", "decimal(18,2)"),
+                ("status", "string"),
+                ("merchant_name", "string"),
+                ("mcc", "string"),
+                ("counterparty_iban", "string"),
+                ("transfer_id", "string"),
+                ("card_masked", "string"),
+                ("country", "string"),
+                ("description", "string"),
+                ("batch_id", "date"),
+                ("source_file", "string"),
+                ("landed_at", "timestamp"),
+                ("record_hash", "string"),
+            )
+        ],
+    )
+    rows = {
+        r.transaction_id: r for r in curated.fact_transactions(tx, accounts, clients, day).collect()
+    }
+    client_key = clients.first().client_key
+    assert (rows["T1"].account_key, rows["T1"].client_key) == (11, client_key)
+    assert (rows["T2"].account_key, rows["T2"].client_key) == (-1, -1)
+    assert rows["T1"].signed_amount == Decimal("-10.00") and rows["T2"].signed_amount == Decimal(
+        "5.00"
+    )
+    assert rows["T1"].amount_eur == Decimal("9.20") and rows["T1"].date_key == 20261120
+    # The version key depends on the tracked attributes only.
+    again = curated.dim_clients(
+        clients.drop("client_key", "row_hash", "valid_from"), date(2026, 11, 21)
+    )
+    assert again.first().client_key == client_key
