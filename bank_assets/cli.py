@@ -67,18 +67,21 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
-def run_days(instance, start: date, end: date):
+def run_days(instance, start: date, end: date, log_level: str = "INFO"):
     """Materialize every asset for days start..end as one run (single-run backfill)."""
     from bank_assets.definitions import defs
 
     job = defs.resolve_job_def(JOB)
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if start == end:
-        return job.execute_in_process(instance=instance, partition_key=start.isoformat())
+        return job.execute_in_process(
+            run_config=config, instance=instance, partition_key=start.isoformat()
+        )
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
-    return job.execute_in_process(instance=instance, tags=tags)
+    return job.execute_in_process(run_config=config, instance=instance, tags=tags)
 
 
 def asset_figures(result) -> dict[str, dict]:
@@ -180,7 +183,7 @@ def cmd_demo(args) -> int:
     prepare_dagster_home(settings)
     print("materializing every asset of the partition (Spark, then PostgreSQL) ...")
     with dg.DagsterInstance.get() as instance:
-        result = run_days(instance, args.date, args.date)
+        result = run_days(instance, args.date, args.date, log_level="WARNING")
     t2 = time.perf_counter()
     figures = asset_figures(result)
     print(f"\n{'asset':<34}{'rows':>12}{'seconds':>10}")
@@ -232,7 +235,7 @@ def cmd_bench(args) -> int:
     settings.dsn()  # start the embedded server before timing the pipeline
     with PeakRss() as rss, dg.DagsterInstance.ephemeral() as instance:
         t1 = time.perf_counter()
-        result = run_days(instance, start, end)
+        result = run_days(instance, start, end, log_level="WARNING")
         total = time.perf_counter() - t1
     if not settings.pg_dsn:  # the bench's own embedded server is not needed afterwards
         from bank_assets.lib.embedded import stop_embedded_postgres

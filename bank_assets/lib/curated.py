@@ -132,49 +132,46 @@ def dim_dates(spark: SparkSession, day: date) -> DataFrame:
     return spark.createDataFrame([calendar_row(day)], DIM_DATES_SCHEMA)
 
 
-def _version_key(natural_key: str, tracked: tuple[str, ...]) -> tuple[Column, Column]:
+def scd2_versions(
+    staged: DataFrame,
+    day: date,
+    key: str,
+    natural_key: str,
+    described: tuple[str, ...],
+    tracked: tuple[str, ...],
+) -> DataFrame:
+    """One row per version seen in the day's master export, keyed by
+    xxhash64(natural key, row_hash of the tracked attributes); `valid_from` is the day.
+
+    The warehouse load (lib/warehouse.py, scd2) chains the versions into valid_from/valid_to.
+    """
     row_hash = F.sha2(
         F.concat_ws(
             "\u001f", *[F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in tracked]
         ),
         256,
     )
-    return F.xxhash64(F.col(natural_key), row_hash), row_hash
+    return staged.select(
+        F.xxhash64(F.col(natural_key), row_hash).alias(key),
+        natural_key,
+        *described,
+        *tracked,
+        row_hash.alias("row_hash"),
+        F.lit(day).cast(DateType()).alias("valid_from"),
+        *LINEAGE,
+    )
 
 
 def dim_clients(staged: DataFrame, day: date) -> DataFrame:
     """Grain: one row per client version (SCD2) seen in the day's client master."""
-    key, row_hash = _version_key("client_id", CLIENT_TRACKED)
-    return staged.select(
-        key.alias("client_key"),
-        "client_id",
-        "first_name",
-        "last_name",
-        "birth_date",
-        "email",
-        *CLIENT_TRACKED,
-        "onboarded_at",
-        row_hash.alias("row_hash"),
-        F.lit(day).cast(DateType()).alias("valid_from"),
-        *LINEAGE,
-    )
+    described = ("first_name", "last_name", "birth_date", "email", "onboarded_at")
+    return scd2_versions(staged, day, "client_key", "client_id", described, CLIENT_TRACKED)
 
 
 def dim_accounts(staged: DataFrame, day: date) -> DataFrame:
     """Grain: one row per account version (SCD2) seen in the day's account master."""
-    key, row_hash = _version_key("account_id", ACCOUNT_TRACKED)
-    return staged.select(
-        key.alias("account_key"),
-        "account_id",
-        "iban",
-        "bic",
-        "currency",
-        *ACCOUNT_TRACKED,
-        "opened_at",
-        row_hash.alias("row_hash"),
-        F.lit(day).cast(DateType()).alias("valid_from"),
-        *LINEAGE,
-    )
+    described = ("iban", "bic", "currency", "opened_at")
+    return scd2_versions(staged, day, "account_key", "account_id", described, ACCOUNT_TRACKED)
 
 
 def fx_rate(currency: Column) -> Column:
