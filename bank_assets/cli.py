@@ -344,6 +344,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # Dagster flags single-run backfill policies as beta; users of the CLI cannot act on it.
+    warnings.filterwarnings("ignore", message=".*backfill_policy.*")
     args = parser().parse_args(argv)
     return args.func(args)
 
