@@ -154,16 +154,31 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
+def cmd_backfill(args) -> int:
+    """Days start..end as one run in the Dagster instance (it shows in the UI)."""
     import dagster as dg
 
+    from bank_assets.lib.lake import Lake
+
+    start, end = args.start, args.end or args.start
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
     settings = Settings.from_env()
+    landed = set(Lake(settings.lake_config).manifest_days())
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    missing = [d.isoformat() for d in days if d not in landed]
+    if missing:
+        raise SystemExit(
+            f"not landed (no manifest), nothing was run: {', '.join(missing)}. "
+            "Land them first, e.g. `bank-assets simulate --date DAY`."
+        )
     prepare_dagster_home(settings)
-    end = args.end or args.date
     with dg.DagsterInstance.get() as instance:
         started = time.perf_counter()
-        run_days(instance, args.date, end)
-    print(f"materialized {args.date}..{end} in {time.perf_counter() - started:.1f}s")
+        result = run_days(instance, start, end)
+    print(
+        f"run {result.run_id}: {start}..{end} materialized in {time.perf_counter() - started:.1f}s"
+    )
     return 0
 
 
@@ -315,10 +330,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=42)
     s.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("run", help="materialize every asset for a day or a range (one run)")
-    day_args(s, default_date=False)
-    s.add_argument("--end", type=date.fromisoformat, help="last day of a range (inclusive)")
-    s.set_defaults(func=cmd_run)
+    s = sub.add_parser("backfill", help="materialize every asset for a range of days, one run")
+    s.add_argument("--start", type=date.fromisoformat, required=True)
+    s.add_argument("--end", type=date.fromisoformat, help="last day, inclusive (default: start)")
+    s.set_defaults(func=cmd_backfill)
 
     s = sub.add_parser("status", help="warehouse tables: rows per loaded partition")
     s.add_argument("--json", action="store_true")

