@@ -3,6 +3,7 @@
 import dagster as dg
 
 from bank_assets.defs import accounts, calendar, clients, transactions
+from bank_assets.defs.alerts import AlertsResource, failure_alerts
 from bank_assets.defs.automation import daily_schedule, landing_sensor
 from bank_assets.defs.jobs import daily_job
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
@@ -10,12 +11,13 @@ from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
 defs = dg.Definitions(
     assets=[*calendar.assets, *clients.assets, *accounts.assets, *transactions.assets],
     jobs=[daily_job],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, failure_alerts],
     schedules=[daily_schedule],
     resources={
         "spark": SparkResource(),
         "lake": LakeResource(),
         "warehouse": WarehouseResource(),
+        "alerts": AlertsResource(),
     },
     executor=dg.in_process_executor,
 )

@@ -17,6 +17,7 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
                              sc://host:15002 (Spark Connect)
   BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+  BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Settings:
     pg_dsn: str | None
     spark_master: str
     spark_driver_memory: str
+    alert_webhook: str | None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -63,6 +65,7 @@ class Settings:
             pg_dsn=env.get("BANK_ASSETS_PG_DSN") or None,
             spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
             spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
         )
 
     @property

@@ -56,7 +56,7 @@ def test_lineage_runs_landing_to_warehouse():
 def test_job_and_resources():
     job = defs.resolve_job_def("daily_warehouse")
     assert job.partitions_def == daily
-    assert set(defs.resources) == {"spark", "lake", "warehouse"}
+    assert set(defs.resources) == {"spark", "lake", "warehouse", "alerts"}
 
 
 def test_loading_definitions_starts_no_jvm_and_needs_no_environment():
