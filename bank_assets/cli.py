@@ -158,14 +158,18 @@ def cmd_backfill(args) -> int:
     """Days start..end as one run in the Dagster instance (it shows in the UI)."""
     import dagster as dg
 
+    from bank_assets.defs.partitions import partition_exists
     from bank_assets.lib.lake import Lake
 
     start, end = args.start, args.end or args.start
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    future = [d.isoformat() for d in days if not partition_exists(d)]
+    if future:
+        raise SystemExit(f"not partitions (yet): {', '.join(future)}; a day is one once it is over")
     settings = Settings.from_env()
     landed = set(Lake(settings.lake_config).manifest_days())
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     missing = [d.isoformat() for d in days if d not in landed]
     if missing:
         raise SystemExit(

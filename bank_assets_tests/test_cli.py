@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -43,9 +44,12 @@ def home(tmp_path, s3_env, s3_lake_url, pg_dsn) -> dict[str, str]:
 def test_simulate_backfill_and_status(home):
     out = cli("simulate", "--date", DAY.isoformat(), "--transactions", "800", env=home)
     assert f"landed {DAY}: transactions " in out.stdout
-    refused = cli("backfill", "--start", DAY.isoformat(), "--end", "2026-11-22", env=home, ok=False)
+    refused = cli("backfill", "--start", "2026-11-18", "--end", DAY.isoformat(), env=home, ok=False)
     assert refused.returncode != 0
-    assert "not landed (no manifest), nothing was run: 2026-11-21, 2026-11-22" in refused.stderr
+    assert "not landed (no manifest), nothing was run: 2026-11-18, 2026-11-19" in refused.stderr
+    future = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+    refused = cli("backfill", "--start", DAY.isoformat(), "--end", future, env=home, ok=False)
+    assert refused.returncode != 0 and f"{future}; a day is one once it is over" in refused.stderr
     out = cli("backfill", "--start", DAY.isoformat(), env=home)
     assert f"{DAY}..{DAY} materialized" in out.stdout
     status = json.loads(cli("status", "--json", env=home).stdout)

@@ -7,13 +7,8 @@ from datetime import date, timedelta
 import dagster as dg
 
 from bank_assets.defs.jobs import daily_job
-from bank_assets.defs.partitions import START_DATE, daily
+from bank_assets.defs.partitions import partition_exists
 from bank_assets.resources import LakeResource
-
-
-def _partition_exists(day: date) -> bool:
-    last = daily.get_last_partition_key()
-    return date.fromisoformat(START_DATE) <= day and last is not None and day.isoformat() <= last
 
 
 @dg.sensor(
@@ -39,7 +34,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
         previous = seen.get(key, {})
         if {k: previous.get(k) for k in listing} == listing:
             continue
-        if not _partition_exists(day):
+        if not partition_exists(day):
             waiting.append(key)  # not a partition yet (future day); looked at again next tick
             continue
         with lake.lake.fs.open_input_stream(info.path) as f:

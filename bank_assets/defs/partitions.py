@@ -15,3 +15,9 @@ single_run = dg.BackfillPolicy.single_run()
 def partition_days(context: dg.AssetExecutionContext) -> list[date]:
     """The days this run materializes: one partition, or every day of a backfilled range."""
     return [date.fromisoformat(key) for key in context.partition_keys]
+
+
+def partition_exists(day: date) -> bool:
+    """True when `day` is a partition now (from START_DATE up to yesterday, UTC)."""
+    last = daily.get_last_partition_key()
+    return date.fromisoformat(START_DATE) <= day and last is not None and day.isoformat() <= last
