@@ -65,6 +65,7 @@ def test_compose_environment_configures_minio_and_postgres():
         .replace("${MINIO_ROOT_USER:?set MINIO_ROOT_USER in .env}", "user")
         .replace("${MINIO_ROOT_PASSWORD:?set MINIO_ROOT_PASSWORD in .env}", "secret")
         .replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}", "pw")
+        .replace("${BANK_ASSETS_ALERT_WEBHOOK:-}", "")
         for k, v in bank_env().items()
     }
     assert "${" not in "".join(env.values())
