@@ -5,6 +5,7 @@ range materialized as one run."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 import dagster as dg
@@ -110,6 +111,14 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
         dropped = meta[f"staged/{name}"]["duplicates_dropped"]
         assert landed_rows == staged + quarantined + dropped == table["rows"], name
 
+    # The blocking reconciliation check passed for every source table, with its figures.
+    checks = {e.asset_key.path[1]: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == set(manifest)
+    for name, evaluation in checks.items():
+        assert evaluation.passed and evaluation.check_name == "rows_accounted_for"
+        figures = evaluation.metadata["by_day"].value[DAY.isoformat()]
+        assert figures["landed"] == figures["manifest"] == manifest[name]["rows"]
+
     # Re-running the day gives exactly the same warehouse rows.
     before = checksum(pg_dsn)
     assert materialize(resources, DAY.isoformat()).success
@@ -149,3 +158,23 @@ def test_date_range_is_one_run_and_chains_scd2(resources, lake, pg_dsn):
 def test_a_day_that_has_not_landed_is_not_processed(resources, lake):
     with pytest.raises(LakeError, match="has not landed: no manifest"):
         materialize(resources, "2026-11-01")
+
+
+def test_manifest_disagreeing_with_the_files_stops_before_the_warehouse(resources, lake, pg_dsn):
+    (landed,) = simulate(lake, DAY, 1, 500, seed=4)
+    manifest = landed.manifest
+    manifest["tables"]["transactions"]["rows"] += 1  # one line announced but never delivered
+    lake.write_bytes(f"landing/manifests/{DAY}.json", json.dumps(manifest).encode())
+    result = dg.materialize(
+        all_assets(), partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
+    )
+    assert not result.success
+    (failed,) = [
+        e for e in result.get_asset_check_evaluations() if e.asset_key.path[1] == "transactions"
+    ]
+    assert not failed.passed and f"unaccounted for on {DAY}" in failed.description
+    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "staged/transactions" in built
+    assert "curated/fact_transactions" not in built and "warehouse/fact_transactions" not in built
+    assert "warehouse/dim_clients" in built  # other tables of the day are not held back
+    assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]

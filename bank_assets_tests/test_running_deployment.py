@@ -2,7 +2,8 @@
 
 Landing a day makes it reach the warehouse with no further action (landing sensor -> queued run
 -> daemon), and a 2-day backfill launched through the webserver's GraphQL API completes as one
-run. Real S3 endpoint, real PostgreSQL (also the Dagster instance storage), real Spark.
+run, whose asset check results read back through the same API. Real S3 endpoint, real
+PostgreSQL (also the Dagster instance storage), real Spark.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ BACKFILL = """mutation($params: LaunchBackfillParams!) {
     ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
 STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
   ... on PartitionBackfill { status runs { runId status } } } }"""
+CHECKS = """query($key: AssetKeyInput!) { assetCheckExecutions(assetKey: $key,
+  checkName: "rows_accounted_for", limit: 10) { runId status evaluation { success } } }"""
 MATERIALIZATIONS = """query($keys: [String!]) { assetOrError(assetKey: {path: ["warehouse",
   "fact_transactions"]}) { ... on Asset { assetMaterializations(partitions: $keys) {
   partition metadataEntries { label ... on IntMetadataEntry { intValue } } } } } }"""
@@ -150,7 +153,14 @@ def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn
     counts = {d: fact_rows(pg_dsn, d) for d in days}
     assert all(n > 350 for n in counts.values())
 
-    # 3. What the UI shows for those partitions agrees with the warehouse.
+    # 3. The asset check results of the backfill run, as the UI reads them.
+    run_id = backfill["runs"][0]["runId"]
+    for table in ("transactions", "clients", "accounts"):
+        executions = client._execute(CHECKS, {"key": {"path": ["staged", table]}})
+        mine = [e for e in executions["assetCheckExecutions"] if e["runId"] == run_id]
+        assert mine and all(e["status"] == "SUCCEEDED" and e["evaluation"]["success"] for e in mine)
+
+    # 4. What the UI shows for those partitions agrees with the warehouse.
     asset = client._execute(MATERIALIZATIONS, {"keys": [d.isoformat() for d in days]})
     shown = asset["assetOrError"]["assetMaterializations"]
     assert shown

@@ -31,10 +31,6 @@ STAGED, QUARANTINED, DUPLICATE = "staged", "quarantined", "duplicate"
 TYPED_PREFIX = "t__"
 
 
-class ReconciliationError(RuntimeError):
-    """Landed rows are not all accounted for (staged, quarantined or dropped duplicates)."""
-
-
 @dataclass(frozen=True)
 class Rule:
     """A row-level rule: rows where `failed` is true are quarantined with `reason`."""
