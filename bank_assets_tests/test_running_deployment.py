@@ -158,7 +158,10 @@ def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn
     for table in ("transactions", "clients", "accounts"):
         executions = client._execute(CHECKS, {"key": {"path": ["staged", table]}})
         mine = [e for e in executions["assetCheckExecutions"] if e["runId"] == run_id]
-        assert mine and all(e["status"] == "SUCCEEDED" and e["evaluation"]["success"] for e in mine)
+        # A range run reports one evaluation for the range (per-day figures in its metadata);
+        # Dagster shows the per-partition slots of that run as skipped.
+        assert [e["evaluation"]["success"] for e in mine if e["status"] == "SUCCEEDED"] == [True]
+        assert {e["status"] for e in mine} <= {"SUCCEEDED", "SKIPPED"}
 
     # 4. What the UI shows for those partitions agrees with the warehouse.
     asset = client._execute(MATERIALIZATIONS, {"keys": [d.isoformat() for d in days]})

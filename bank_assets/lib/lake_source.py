@@ -50,7 +50,6 @@ from pyspark.sql.types import StructType
 
 from bank_assets.lib.lake import LakeConfig
 
-LINEAGE_COLUMNS = ("_source_file", "_line", "_landed_at", "_raw_line", "_error")
 BATCH_ROWS = 65_536
 
 
