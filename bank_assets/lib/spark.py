@@ -8,6 +8,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,8 +29,12 @@ def get_session(master: str, driver_memory: str = "4g") -> SparkSession:
     if master.startswith("sc://"):
         builder = builder.remote(master)
     else:
+        if master.startswith("local"):
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # stay on loopback
+        log_config = Path(__file__).with_name("log4j2.properties")
         builder = (
             builder.master(master)
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
             .config("spark.driver.memory", driver_memory)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
