@@ -7,7 +7,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from bank_assets.lib.lake import LakeError, day_path
-from bank_assets.lib.spark import count_rows, read_table, write_split, write_table
+from bank_assets.lib.spark import count_rows, read_table, value_counts, write_split, write_table
 from bank_assets_tests.conftest import DAY
 
 
@@ -58,6 +58,8 @@ def test_split_routes_rows_to_their_tables(spark, lake):
     assert (out["a"].rows, out["b"].rows) == (4, 3)  # route None (id % 3 == 2) is not written
     assert read_table(spark, lake, "staged", "a", DAY).columns == ["id"]
     assert read_table(spark, lake, "quarantine", "b", DAY).columns == ["id", "route"]
+    assert value_counts(lake, "quarantine", "b", DAY, "route") == {"b": 3}
+    assert value_counts(lake, "staged", "a", DAY, "id") == {0: 1, 3: 1, 6: 1, 9: 1}
 
 
 def test_reading_a_missing_day_says_what_to_do(spark, lake):

@@ -20,6 +20,7 @@ from bank_assets.lib.spark import (
     count_rows,
     read_landing,
     read_table,
+    value_counts,
     write_split,
     write_table,
 )
@@ -138,9 +139,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 staged=good.rows,
                 quarantined=bad.rows,
                 duplicates=duplicates,
-                rules=staging.rule_counts(
-                    read_table(spark.session, lake.lake, "quarantine", name, day)
-                ),
+                rules=value_counts(lake.lake, "quarantine", name, day, "rule_id"),
             )
             manifest_rows = lake.lake.read_manifest(day)["tables"][name]["rows"]
             reconciliation[day.isoformat()] = {

@@ -11,6 +11,7 @@ from datetime import UTC, date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
@@ -174,6 +175,17 @@ def _write(df, lake: Lake, day: date, routes: dict, route_column: str | None = N
 def count_rows(lake: Lake, zone: str, table: str, day: date) -> int:
     """Rows of one day of a lake table, from the Parquet footers (no data is read)."""
     return _parquet_rows(lake, lake.files(day_path(zone, table, day), ".parquet"))
+
+
+def value_counts(lake: Lake, zone: str, table: str, day: date, column: str) -> dict[str, int]:
+    """Rows per value of one column of a day's table, read on the driver (one column only:
+    for small summaries such as quarantined rows per rule, without a Spark job)."""
+    counts: dict[str, int] = {}
+    for info in lake.files(day_path(zone, table, day), ".parquet"):
+        values = pq.read_table(lake.fs.open_input_file(info.path), columns=[column])[column]
+        for item in pc.value_counts(values).to_pylist():
+            counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+    return dict(sorted(counts.items()))
 
 
 def _parquet_rows(lake: Lake, infos) -> int:

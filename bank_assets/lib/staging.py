@@ -438,8 +438,3 @@ class Outcome:
     @property
     def reconciled(self) -> bool:
         return self.landed == self.staged + self.quarantined + self.duplicates
-
-
-def rule_counts(quarantine: DataFrame) -> dict[str, int]:
-    rows = quarantine.groupBy("rule_id").count().collect()
-    return dict(sorted((r["rule_id"], r["count"]) for r in rows))
