@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -65,6 +66,11 @@ def prepare_dagster_home(settings: Settings) -> Path:
         # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3 and fail on NOTIFY).
         os.environ["DAGSTER_PG_URL"] = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
     return home
+
+
+def redacted(dsn: str) -> str:
+    """A DSN fit to print: the password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", dsn)
 
 
 def run_days(instance, start: date, end: date, log_level: str = "INFO"):
@@ -216,7 +222,7 @@ def cmd_demo(args) -> int:
     print(
         f"\nsimulated in {t1 - t0:.1f}s, materialized in {t2 - t1:.1f}s"
         f"\nlake:      {lake.uri('')}"
-        f"\nwarehouse: {settings.dsn()}"
+        f"\nwarehouse: {redacted(settings.dsn())}"
         f"\nUI:        make dev, then open http://localhost:3000 (asset graph, runs, metadata)"
     )
     return 0

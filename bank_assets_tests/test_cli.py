@@ -80,3 +80,12 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
     assets = report["assets"]
     assert assets["warehouse/fact_transactions"]["rows"] > 3000
     assert "end to end" in out.stdout
+
+
+def test_printed_dsns_hide_the_password():
+    from bank_assets.cli import redacted
+
+    assert redacted("postgresql://bank:s3cret@db:5432/bank") == "postgresql://bank:***@db:5432/bank"
+    assert (
+        redacted("postgresql://postgres:@/bank?host=/x") == "postgresql://postgres:@/bank?host=/x"
+    )
