@@ -158,10 +158,9 @@ def _write(df, lake: Lake, day: date, routes: dict, route_column: str | None = N
             schema = arrow_schema
             if route["columns"]:
                 schema = pa.schema([arrow_schema.field(c) for c in route["columns"]])
-            if not lake.config.is_s3:
-                lake.fs.create_dir(lake.abspath(relative), recursive=True)
-            with lake.fs.open_output_stream(lake.abspath(f"{relative}/part-empty.parquet")) as f:
-                pq.write_table(schema.empty_table(), f, compression="snappy")
+            buffer = pa.BufferOutputStream()
+            pq.write_table(schema.empty_table(), buffer, compression="snappy")
+            lake.write_bytes(f"{relative}/part-empty.parquet", buffer.getvalue().to_pybytes())
             infos = lake.files(relative, ".parquet")
         out[value] = Written(
             rows=_parquet_rows(lake, infos),
