@@ -4,6 +4,7 @@ bank-assets simulate --date 2026-11-20 [--days N] [--transactions N] [--seed S]
 bank-assets demo [--date D] [--transactions N]      simulate + materialize one day
 bank-assets run --date D [--end D2]                 materialize a day (or range, one run)
 bank-assets status [--json]                         warehouse tables: rows per partition
+bank-assets query NAME [--date D] | --list          an analyst question, answered
 bank-assets bench --transactions N [--days D] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
 bank-assets stop                                    stop the embedded PostgreSQL server
@@ -241,6 +242,23 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_query(args) -> int:
+    from bank_assets.lib import queries
+
+    if args.list or not args.name:
+        for name, question in queries.catalogue().items():
+            print(f"{name:<34}{question}")
+        return 0
+    try:
+        answer = queries.run(Settings.from_env().dsn(), args.name, args.date)
+    except KeyError as e:
+        print(e.args[0], file=sys.stderr)
+        return 2
+    print(f"{queries.catalogue()[args.name]}  [{args.date}]")
+    print(queries.table(answer))
+    return 0
+
+
 def cmd_bench(args) -> int:
     import dagster as dg
 
@@ -348,6 +366,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="warehouse tables: rows per loaded partition")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("query", help="run an analyst question from sql/queries for a day")
+    s.add_argument("name", nargs="?", help="query name (see --list)")
+    day_args(s)
+    s.add_argument("--list", action="store_true", help="list the queries and what they answer")
+    s.set_defaults(func=cmd_query)
 
     s = sub.add_parser("bench", help="simulate and materialize on a separate embedded stack")
     s.add_argument("--transactions", type=int, default=1_000_000, help="per day")

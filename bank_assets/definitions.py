@@ -2,14 +2,44 @@
 
 import dagster as dg
 
-from bank_assets.defs import accounts, calendar, clients, transactions
+from bank_assets.defs import (
+    accounts,
+    calendar,
+    clients,
+    currencies,
+    fraud,
+    loans,
+    merchants,
+    products,
+    reference,
+    revenue,
+    satisfaction,
+    transactions,
+)
 from bank_assets.defs.alerts import AlertsResource, failure_alerts
 from bank_assets.defs.automation import daily_schedule, landing_sensor
 from bank_assets.defs.jobs import daily_job
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
 
 defs = dg.Definitions(
-    assets=[*calendar.assets, *clients.assets, *accounts.assets, *transactions.assets],
+    assets=[
+        asset
+        for domain in (
+            calendar,
+            reference,
+            clients,
+            accounts,
+            products,
+            merchants,
+            currencies,
+            transactions,
+            fraud,
+            loans,
+            revenue,
+            satisfaction,
+        )
+        for asset in domain.assets
+    ],
     jobs=[daily_job],
     sensors=[landing_sensor, failure_alerts],
     schedules=[daily_schedule],

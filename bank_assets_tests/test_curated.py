@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bank_assets.lib import curated
+from bank_assets.lib import curated, facts
 
 
 @pytest.mark.parametrize(
@@ -53,21 +53,29 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
         day,
     )
     accounts = spark.createDataFrame(
-        [("A1", 11, "C1")], "account_id string, account_key long, client_id string"
+        [("A1", 11, "C1", "CUR-STD")],
+        "account_id string, account_key long, client_id string, product_code string",
+    )
+    products = spark.createDataFrame([("CUR-STD", 7)], "product_code string, product_key long")
+    merchants = spark.createDataFrame([("M1", 3)], "merchant_id string, merchant_key long")
+    fx = spark.createDataFrame(
+        [("USD", Decimal("0.92")), ("EUR", Decimal("1"))],
+        "currency string, eur_per_unit decimal(18,8)",
     )
     tx = spark.createDataFrame(
         [
-            ("T1", "A1", "DEBIT", Decimal("10.00"), "USD"),
-            ("T2", "A404", "CREDIT", Decimal("5.00"), "EUR"),
+            ("T1", "A1", "DEBIT", Decimal("10.00"), "USD", "M1"),
+            ("T2", "A404", "CREDIT", Decimal("5.00"), "EUR", "M404"),
         ],
         "transaction_id string, account_id string, direction string, "
-        "amount decimal(18,2), currency string",
+        "amount decimal(18,2), currency string, merchant_id string",
     ).select(
         "*",
         *[
             F.lit(None).cast(t).alias(c)
             for c, t in (
                 ("posted_at", "timestamp"),
+                ("country", "string"),
                 ("transaction_type", "string"),
                 ("channel", "string"),
                 ("balance_after", "decimal(18,2)"),
@@ -77,7 +85,6 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
                 ("counterparty_iban", "string"),
                 ("transfer_id", "string"),
                 ("card_masked", "string"),
-                ("country", "string"),
                 ("description", "string"),
                 ("batch_id", "date"),
                 ("source_file", "string"),
@@ -87,11 +94,16 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
         ],
     )
     rows = {
-        r.transaction_id: r for r in curated.fact_transactions(tx, accounts, clients, day).collect()
+        r.transaction_id: r
+        for r in facts.fact_transactions(
+            tx, accounts, clients, products, merchants, fx, day
+        ).collect()
     }
     client_key = clients.first().client_key
     assert (rows["T1"].account_key, rows["T1"].client_key) == (11, client_key)
     assert (rows["T2"].account_key, rows["T2"].client_key) == (-1, -1)
+    assert (rows["T1"].product_key, rows["T1"].merchant_key) == (7, 3)
+    assert (rows["T2"].product_key, rows["T2"].merchant_key) == (-1, -1)
     assert rows["T1"].signed_amount == Decimal("-10.00") and rows["T2"].signed_amount == Decimal(
         "5.00"
     )

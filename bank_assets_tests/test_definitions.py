@@ -36,7 +36,19 @@ def test_every_asset_is_daily_partitioned_documented_and_grouped_by_layer():
         assert (node.description and "Grain" in node.description) or "quarantine" in key.path, key
         assert node.group_name == key.path[0], key
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
-        assert "spark" in node.kinds, key
+        assert node.kinds & {"spark", "python"}, key
+
+
+def test_the_whole_star_is_in_the_graph():
+    from bank_assets.lib.warehouse import TABLES
+
+    keys = {k.to_user_string() for k in asset_graph().get_all_asset_keys()}
+    for table in TABLES.values():
+        name = table.name if table.schema == "dw" else f"quarantine_{table.name}"
+        assert f"warehouse/{name}" in keys
+    facts = [t for t in TABLES.values() if t.name.startswith("fact_")]
+    dims = [t for t in TABLES.values() if t.name.startswith("dim_")]
+    assert len(facts) == 5 and len(dims) >= 5
 
 
 def test_lineage_runs_landing_to_warehouse():
@@ -45,12 +57,16 @@ def test_lineage_runs_landing_to_warehouse():
     parents = {k.to_user_string() for k in graph.get(fact).parent_keys}
     assert parents == {
         "staged/transactions",
+        "staged/fx_rates",
         "curated/dim_accounts",
         "curated/dim_clients",
+        "curated/dim_products",
+        "curated/dim_merchants",
         "curated/dim_dates",
     }
     loaded = graph.get(dg.AssetKey(["warehouse", "fact_transactions"])).parent_keys
-    assert loaded == {fact}
+    # the dimensions its foreign keys point to are loaded first
+    assert fact in loaded and dg.AssetKey(["warehouse", "dim_clients"]) in loaded
 
 
 def test_job_and_resources():

@@ -14,20 +14,14 @@ import pytest
 
 from bank_assets.definitions import defs
 from bank_assets.lib.lake import LakeError
+from bank_assets.lib.warehouse import TABLES
 from bank_assets.lib.simulator import DEFECTS, simulate
+from bank_assets.lib.sources import TRANSACTIONS
 from bank_assets_tests.conftest import DAY
 
 pytestmark = pytest.mark.slow
 TX = 3_000
-WAREHOUSE_TABLES = [
-    "dw.dim_dates",
-    "dw.dim_clients",
-    "dw.dim_accounts",
-    "dw.fact_transactions",
-    "quarantine.transactions",
-    "quarantine.clients",
-    "quarantine.accounts",
-]
+WAREHOUSE_TABLES = list(TABLES)
 
 
 def all_assets():
@@ -92,7 +86,8 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
         "select reason, source_file, source_line, raw_payload from quarantine.transactions "
         "where rule_id = 'malformed_line' order by source_line limit 1",
     )[0]
-    assert f"{malformed[1]} line {malformed[2]}: expected 17 fields" in malformed[0]
+    fields = len(TRANSACTIONS.columns)
+    assert f"{malformed[1]} line {malformed[2]}: expected {fields} fields" in malformed[0]
     assert malformed[3].count(",") == 7  # the truncated line as landed
     # Orphan accounts resolve to the unknown member, never to NULL.
     assert query(pg_dsn, "select count(*) from dw.fact_transactions where account_key = -1") == [

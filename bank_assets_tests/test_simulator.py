@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -10,7 +11,15 @@ import pytest
 
 from bank_assets.lib import reference as ref
 from bank_assets.lib.iban import is_valid_iban
-from bank_assets.lib.simulator import DEFECTS, build_population, simulate, simulate_transactions
+from bank_assets.lib.loan_book import build_loan_book, loans_on, payments_on
+from bank_assets.lib.simulator import (
+    DEFECTS,
+    accounts_on,
+    build_population,
+    clients_on,
+    simulate,
+    simulate_transactions,
+)
 from bank_assets_tests.conftest import DAY
 
 N = 5_000
@@ -19,7 +28,8 @@ N = 5_000
 @pytest.fixture(scope="module")
 def clean():
     pop = build_population(7, N // 20)
-    table, closing = simulate_transactions(pop, DAY, N, 7, pop.opening_cents)
+    day = simulate_transactions(pop, DAY, N, 7, pop.opening_cents)
+    table, closing = day.table, day.closing
     return pop, table.to_pandas(), closing
 
 
@@ -52,7 +62,7 @@ def test_channel_matches_type_and_direction(clean):
 
 def test_balances_chain_per_account_and_respect_overdraft(clean):
     pop, tx, closing = clean
-    accounts = pop.accounts.reset_index(drop=True)
+    accounts = accounts_on(pop, DAY).reset_index(drop=True)
     position = {a: i for i, a in enumerate(accounts["account_id"])}
     for account_id, rows in tx.groupby("account_id", sort=False):
         i = position[account_id]
@@ -109,3 +119,48 @@ def test_manifest_counts_planted_defects(local_lake):
         local_lake.abspath(manifest["tables"]["accounts"]["files"][0]["path"]), lines=True
     )
     assert len(frame) == manifest["tables"]["accounts"]["rows"]
+
+
+def test_masters_change_mid_period_a_few_at_a_time():
+    pop = build_population(7, 2_000)
+    today, tomorrow = clients_on(pop, DAY), clients_on(pop, DAY + timedelta(days=1))
+    assert (clients_on(pop, DAY) == today).all().all()  # a day's master is reproducible
+    tracked = ["address_line", "segment", "kyc_status", "risk_rating", "status"]
+    changed = (today[tracked] != tomorrow[tracked]).any(axis=1).mean()
+    assert 0.001 < changed < 0.05
+    a, b = accounts_on(pop, DAY), accounts_on(pop, DAY + timedelta(days=30))
+    assert (a["overdraft_limit"] != b["overdraft_limit"]).any() and (
+        a["status"] != b["status"]
+    ).any()
+
+
+def test_planted_fraud_is_recorded_and_has_its_signal():
+    pop = build_population(7, 1_000)
+    day = simulate_transactions(pop, DAY, 20_000, 7, pop.opening_cents)
+    tx = day.table.to_pandas().set_index("transaction_id")
+    assert set(day.fraud.values()) == {"card_testing", "velocity", "new_country"}
+    planted = tx.loc[list(day.fraud)]
+    kinds = pd.Series(day.fraud)
+    testing = planted[kinds.loc[planted.index] == "card_testing"]
+    assert (testing["channel"] == "ECOMMERCE").all()
+    assert (testing["posted_at"].str[11:13].astype(int) < 6).all()  # at night (UTC or +01:00)
+    abroad = planted[kinds.loc[planted.index] == "new_country"]
+    assert (~abroad["country"].isin(["FR", "DE", "ES", "IT", "BE", "NL", "GB", "US", "CH"])).all()
+
+
+def test_loan_arithmetic_and_settlements():
+    book = build_loan_book(7, 4_000)
+    assert len(book.loan_id) == 1_000
+    valid = book.valid
+    assert (
+        (book.principal_part * valid).sum(axis=1)[book.approved] == book.principal[book.approved]
+    ).all()
+    loans = loans_on(book, DAY)
+    assert set(loans["status"]) >= {"ACTIVE", "CLOSED", "REJECTED"}
+    assert (loans["outstanding_principal"].astype(float) <= loans["principal"].astype(float)).all()
+    settled = pd.concat([payments_on(book, DAY + timedelta(days=i)) for i in range(10)])
+    assert set(settled["status"]) == {"PAID", "LATE", "PARTIAL", "MISSED"}
+    due = settled["amount_due"].map(Decimal)
+    parts = sum(settled[c].map(Decimal) for c in ("principal_part", "interest_part", "fee_part"))
+    assert (due == parts).all()
+    assert settled["installment_id"].is_unique

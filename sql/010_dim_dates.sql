@@ -1,4 +1,4 @@
--- dim_dates. Grain: one row per calendar day (key YYYYMMDD). TARGET2 holidays mark non-business days.
+-- dim_dates. Grain: one row per calendar day of 2015-2035 (key YYYYMMDD). TARGET2 holidays mark non-business days.
 create table if not exists dw.dim_dates (
     date_key            integer primary key,
     full_date           date not null unique,
@@ -15,9 +15,8 @@ create table if not exists dw.dim_dates (
     is_weekend          boolean not null,
     is_target2_holiday  boolean not null,
     is_business_day     boolean not null,
-    is_month_end        boolean not null,
-    batch_id            date
+    is_month_end        boolean not null
 );
 insert into dw.dim_dates values
-    (-1, '0001-01-01', 1, 'Unknown', 1, 1, 1, 1, 1, 'Unknown', 1, 1, false, false, false, false, null)
+    (-1, '0001-01-01', 1, 'Unknown', 1, 1, 1, 1, 1, 'Unknown', 1, 1, false, false, false, false)
 on conflict do nothing;

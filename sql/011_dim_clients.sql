@@ -27,9 +27,13 @@ create table if not exists dw.dim_clients (
     source_file   text,
     landed_at     timestamptz,
     record_hash   text,
-    check (valid_from < valid_to)
+    check (valid_from < valid_to),
+    -- no two versions of a client valid on the same day (checked at commit: the merge
+    -- re-chains versions inside one transaction)
+    exclude using gist (client_id with =, daterange(valid_from, valid_to) with &&)
+        deferrable initially deferred
 );
 create index if not exists dim_clients_client_id on dw.dim_clients (client_id, valid_from);
 insert into dw.dim_clients (client_key, client_id, row_hash, valid_from)
 values (-1, 'UNKNOWN', 'unknown', '0001-01-01')
-on conflict do nothing;
+on conflict (client_key) do nothing;

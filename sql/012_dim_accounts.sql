@@ -22,10 +22,14 @@ create table if not exists dw.dim_accounts (
     source_file      text,
     landed_at        timestamptz,
     record_hash      text,
-    check (valid_from < valid_to)
+    check (valid_from < valid_to),
+    -- no two versions of a account valid on the same day (checked at commit: the merge
+    -- re-chains versions inside one transaction)
+    exclude using gist (account_id with =, daterange(valid_from, valid_to) with &&)
+        deferrable initially deferred
 );
 create index if not exists dim_accounts_account_id on dw.dim_accounts (account_id, valid_from);
 create index if not exists dim_accounts_iban on dw.dim_accounts (iban);
 insert into dw.dim_accounts (account_key, account_id, row_hash, valid_from)
 values (-1, 'UNKNOWN', 'unknown', '0001-01-01')
-on conflict do nothing;
+on conflict (account_key) do nothing;

@@ -1,5 +1,6 @@
 -- Quarantine: one row per landed row that failed an error-level rule, with the rule id, a reason
 -- a person can act on, where it came from (file, line) and the raw payload as landed.
+-- One table per source (bank_assets/lib/sources.py), all of the same shape.
 create table if not exists quarantine.transactions (
     batch_id     date not null,
     record_key   text,
@@ -12,5 +13,18 @@ create table if not exists quarantine.transactions (
     record_hash  text not null
 );
 create index if not exists quarantine_transactions_batch on quarantine.transactions (batch_id, rule_id);
-create table if not exists quarantine.clients (like quarantine.transactions including all);
-create table if not exists quarantine.accounts (like quarantine.transactions including all);
+do $$
+declare
+    source text;
+begin
+    foreach source in array array[
+        'clients', 'accounts', 'products', 'merchants', 'fx_rates', 'loans', 'loan_payments',
+        'branch_pnl', 'surveys'
+    ] loop
+        execute format(
+            'create table if not exists quarantine.%I (like quarantine.transactions including all)',
+            source
+        );
+    end loop;
+end
+$$;

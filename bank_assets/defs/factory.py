@@ -6,16 +6,14 @@ Each asset processes every day of its run (one partition, or a range backfilled 
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
 
 import dagster as dg
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
 from bank_assets.defs.metadata import summary
 from bank_assets.defs.partitions import daily, partition_days, single_run
 from bank_assets.lib import staging
-from bank_assets.lib.lake import Lake
-from bank_assets.lib.sources import SourceTable
+from bank_assets.lib.sources import SOURCES, SourceTable
 from bank_assets.lib.spark import (
     count_rows,
     read_landing,
@@ -197,17 +195,23 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
     return _stage
 
 
-Builder = Callable[[SparkSession, Lake, date], DataFrame]
+Input = tuple[str, str]  # (zone, table) of a lake table read for the same day
 
 
 def curated_asset(
-    name: str, deps: Sequence[Sequence[str]], build: Builder, grain: str
+    name: str,
+    inputs: Sequence[Input],
+    transform: Callable[..., DataFrame],
+    grain: str,
+    deps: Sequence[Sequence[str]] = (),
 ) -> dg.AssetsDefinition:
-    """Staged -> a curated star-schema table in the lake, built by a pure function in lib/."""
+    """Lake tables of the day -> a curated star-schema table, built by a pure function in lib/:
+    `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
+    `deps` adds upstream assets the transform does not read (ordering only)."""
 
     @dg.asset(
         key=["curated", name],
-        deps=[dg.AssetKey(list(d)) for d in deps],
+        deps=[dg.AssetKey(list(i)) for i in inputs] + [dg.AssetKey(list(d)) for d in deps],
         group_name="curated",
         kinds={"spark", "parquet"},
         partitions_def=daily,
@@ -219,7 +223,8 @@ def curated_asset(
     ) -> dg.MaterializeResult:
         started, rows, size, schema = time.perf_counter(), {}, 0, None
         for day in partition_days(context):
-            df = build(spark.session, lake.lake, day)
+            frames = [read_table(spark.session, lake.lake, z, t, day) for z, t in inputs]
+            df = transform(*frames, day) if inputs else transform(spark.session, day)
             written = write_table(df, lake.lake, "curated", name, day)
             rows[day], size, schema = written.rows, size + written.bytes, df.schema
         return dg.MaterializeResult(
@@ -235,13 +240,46 @@ def curated_asset(
     return _curated
 
 
+def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefinition:
+    """A small reference dimension kept in code (lib/reference.py) -> PostgreSQL, upserted."""
+    target = TABLES[table]
+
+    @dg.asset(
+        key=["warehouse", target.name],
+        group_name="warehouse",
+        kinds={"python", "postgres"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        retry_policy=WAREHOUSE_RETRY,
+        description=(
+            f"PostgreSQL {table}, from the reference data in bank_assets/lib/reference.py "
+            f"(upserted, so every day gives the same rows). Grain: {target.grain}."
+        ),
+    )
+    def _reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        started = time.perf_counter()
+        count = warehouse.warehouse.upsert_rows(target, rows())
+        return dg.MaterializeResult(
+            metadata=summary(
+                {d: count for d in partition_days(context)},
+                time.perf_counter() - started,
+                table=table,
+            )
+        )
+
+    return _reference
+
+
 def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
     """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py)."""
     target = TABLES[table]
 
     @dg.asset(
-        key=["warehouse", name if zone == "curated" else f"{zone}_{name}"],
-        deps=[dg.AssetKey([zone, name])],
+        key=["warehouse", target.name if zone == "curated" else f"{zone}_{name}"],
+        deps=[
+            dg.AssetKey([zone, name]),
+            *(dg.AssetKey(["warehouse", r]) for r in target.references),
+        ],
         group_name="warehouse",
         kinds={"spark", "postgres"},
         partitions_def=daily,
@@ -269,3 +307,12 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
         )
 
     return _warehouse
+
+
+def source_assets(name: str) -> list[dg.AssetsDefinition]:
+    """Everything a landed source gets: raw, staged + quarantine, and quarantine in PostgreSQL."""
+    return [
+        raw_asset(SOURCES[name]),
+        staged_assets(staging.STAGING[name]),
+        warehouse_asset("quarantine", name, f"quarantine.{name}"),
+    ]

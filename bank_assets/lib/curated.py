@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import (
     BooleanType,
     DateType,
-    DecimalType,
     IntegerType,
     StringType,
     StructField,
@@ -96,9 +95,9 @@ DIM_DATES_SCHEMA = StructType(
         StructField("is_target2_holiday", BooleanType(), False),
         StructField("is_business_day", BooleanType(), False),
         StructField("is_month_end", BooleanType(), False),
-        StructField("batch_id", DateType(), False),
     ]
 )
+CALENDAR = (date(2015, 1, 1), date(2035, 12, 31))
 
 
 def calendar_row(day: date) -> tuple:
@@ -123,13 +122,14 @@ def calendar_row(day: date) -> tuple:
         holiday,
         not weekend and not holiday,
         (day + timedelta(days=1)).month != day.month,
-        day,
     )
 
 
 def dim_dates(spark: SparkSession, day: date) -> DataFrame:
-    """Grain: one row per calendar day; each partition contributes its own day."""
-    return spark.createDataFrame([calendar_row(day)], DIM_DATES_SCHEMA)
+    """Grain: one row per calendar day of 2015-2035 (and the partition's day if outside)."""
+    first, last = min(CALENDAR[0], day), max(CALENDAR[1], day)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return spark.createDataFrame([calendar_row(d) for d in days], DIM_DATES_SCHEMA)
 
 
 def scd2_versions(
@@ -174,52 +174,87 @@ def dim_accounts(staged: DataFrame, day: date) -> DataFrame:
     return scd2_versions(staged, day, "account_key", "account_id", described, ACCOUNT_TRACKED)
 
 
-def fx_rate(currency: Column) -> Column:
-    """EUR per unit of `currency` (reference rates)."""
-    pairs = [x for c, (_, rate) in ref.CURRENCIES.items() for x in (F.lit(c), F.lit(rate))]
-    return F.create_map(*pairs)[currency].cast(DecimalType(18, 8))
+def natural_key(column: str) -> Column:
+    """The surrogate key of a type-1 dimension row: xxhash64 of its natural key (-1 if none)."""
+    return F.when(F.col(column).isNull(), F.lit(UNKNOWN_KEY)).otherwise(F.xxhash64(F.col(column)))
 
 
-def fact_transactions(
-    transactions: DataFrame, accounts: DataFrame, clients: DataFrame, day: date
+def code_key(column: Column, codes) -> Column:
+    """The key of a reference code: its 1-based position in `codes` (-1 if unknown)."""
+    mapping = F.create_map(*[x for i, c in enumerate(codes, 1) for x in (F.lit(c), F.lit(i))])
+    return F.coalesce(mapping[column], F.lit(UNKNOWN_KEY)).cast("smallint")
+
+
+def dim_products(staged: DataFrame, day: date) -> DataFrame:
+    """Grain: one row per product (type 1: the latest catalogue wins)."""
+    return staged.select(
+        natural_key("product_code").alias("product_key"),
+        "product_code",
+        "product_name",
+        "category",
+        "interest_rate",
+        "monthly_fee",
+        *LINEAGE,
+    )
+
+
+def dim_merchants(staged: DataFrame, day: date) -> DataFrame:
+    """Grain: one row per merchant, with its ISO 18245 category description."""
+    descriptions = F.create_map(*[x for k, v in ref.MCC.items() for x in (F.lit(k), F.lit(v))])
+    return staged.select(
+        natural_key("merchant_id").alias("merchant_key"),
+        "merchant_id",
+        "merchant_name",
+        "mcc",
+        descriptions[F.col("mcc")].alias("mcc_description"),
+        "city",
+        "country",
+        *LINEAGE,
+    )
+
+
+def dim_currencies(fx_rates: DataFrame, day: date) -> DataFrame:
+    """Grain: one row per ISO 4217 currency, with its minor units and latest EUR rate."""
+    names = F.create_map(*[x for k, v in ref.CURRENCY_NAMES.items() for x in (F.lit(k), F.lit(v))])
+    minor = F.create_map(*[x for k, (m, _) in ref.CURRENCIES.items() for x in (F.lit(k), F.lit(m))])
+    return fx_rates.select(
+        code_key(F.col("currency"), ref.CURRENCIES).alias("currency_key"),
+        F.col("currency").alias("currency_code"),
+        names[F.col("currency")].alias("currency_name"),
+        minor[F.col("currency")].cast("smallint").alias("minor_units"),
+        "eur_per_unit",
+        "rate_date",
+        *LINEAGE,
+    )
+
+
+def nps_category(nps: Column) -> Column:
+    return F.when(nps >= 9, "PROMOTER").when(nps >= 7, "PASSIVE").otherwise("DETRACTOR")
+
+
+def dim_satisfaction(
+    surveys: DataFrame, clients: DataFrame, products: DataFrame, day: date
 ) -> DataFrame:
-    """Grain: one row per posting on one account (an internal transfer is two rows).
-
-    Keys are the dimension versions of the same business day, i.e. valid at posting time; an
-    account or client the masters do not know gets the unknown member (-1).
-    """
-    acc = accounts.select("account_id", "account_key", F.col("client_id").alias("_owner"))
-    cli = clients.select(F.col("client_id").alias("_owner"), "client_key")
-    money = DecimalType(18, 2)
-    signed = F.when(F.col("direction") == "DEBIT", -F.col("amount")).otherwise(F.col("amount"))
-    rate = fx_rate(F.col("currency"))
+    """Grain: one row per survey response, keyed to the client version valid that day."""
     return (
-        transactions.join(F.broadcast(acc), "account_id", "left")
-        .join(F.broadcast(cli), "_owner", "left")
+        surveys.join(F.broadcast(clients.select("client_id", "client_key")), "client_id", "left")
+        .join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
         .select(
+            F.xxhash64("survey_id").alias("survey_key"),
+            "survey_id",
             F.lit(date_key(day)).alias("date_key"),
-            "transaction_id",
-            "posted_at",
-            F.coalesce("account_key", F.lit(UNKNOWN_KEY)).alias("account_key"),
             F.coalesce("client_key", F.lit(UNKNOWN_KEY)).alias("client_key"),
-            "account_id",
-            "transaction_type",
+            F.coalesce("product_key", F.lit(UNKNOWN_KEY)).alias("product_key"),
+            "client_id",
+            "product_code",
             "channel",
-            "direction",
-            "amount",
-            signed.cast(money).alias("signed_amount"),
-            "currency",
-            rate.alias("fx_rate"),
-            F.round(F.col("amount") * rate, 2).cast(money).alias("amount_eur"),
-            "balance_after",
-            "status",
-            "merchant_name",
-            "mcc",
-            "counterparty_iban",
-            "transfer_id",
-            "card_masked",
-            "country",
-            "description",
+            "service",
+            "responded_at",
+            F.col("csat").cast("smallint").alias("csat"),
+            F.col("nps").cast("smallint").alias("nps"),
+            nps_category(F.col("nps")).alias("nps_category"),
+            F.col("complaint").alias("is_complaint"),
+            "comment",
             *LINEAGE,
         )
     )

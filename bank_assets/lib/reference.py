@@ -60,3 +60,64 @@ MCC: dict[str, str] = {
     "4900": "Utilities",
     "5999": "Miscellaneous and specialty retail",
 }
+
+CURRENCY_NAMES: dict[str, str] = {
+    "EUR": "Euro",
+    "USD": "US dollar",
+    "GBP": "Pound sterling",
+    "CHF": "Swiss franc",
+    "JPY": "Yen",
+    "SEK": "Swedish krona",
+    "PLN": "Zloty",
+    "CAD": "Canadian dollar",
+}
+
+TRANSACTION_TYPE_NAMES: dict[str, str] = {
+    "CARD_PAYMENT": "Card payment at a point of sale",
+    "ONLINE_PURCHASE": "Online purchase (card not present)",
+    "MOBILE_PAYMENT": "Mobile wallet payment",
+    "TRANSFER_OUT": "Outgoing transfer",
+    "TRANSFER_IN": "Incoming transfer",
+    "ATM_WITHDRAWAL": "ATM cash withdrawal",
+    "CASH_DEPOSIT": "Cash deposit",
+    "DIRECT_DEBIT": "Direct debit",
+    "FEE": "Bank fee",
+    "INTEREST": "Interest credited",
+    "REFUND": "Merchant refund",
+    "CHARGEBACK": "Card chargeback",
+}
+
+# Channel -> (description, card not present). Card-not-present channels carry online fraud risk.
+CHANNEL_NAMES: dict[str, tuple[str, bool]] = {
+    "POS": ("Point of sale terminal", False),
+    "ECOMMERCE": ("E-commerce (card not present)", True),
+    "ATM": ("Automated teller machine", False),
+    "MOBILE_APP": ("Mobile banking app", True),
+    "INTERNET_BANKING": ("Internet banking", True),
+    "BRANCH": ("Branch counter", False),
+    "SYSTEM": ("Bank batch posting", False),
+}
+
+# Product code -> (name, category, annual interest rate, monthly fee in EUR).
+PRODUCTS: dict[str, tuple[str, str, float, float]] = {
+    "CUR-STD": ("Standard current account", "DEPOSIT", 0.0, 2.0),
+    "CUR-PREM": ("Premium current account", "DEPOSIT", 0.0, 9.0),
+    "SAV-LIVA": ("Livret A savings", "DEPOSIT", 0.03, 0.0),
+    "SAV-LDDS": ("Sustainable development savings", "DEPOSIT", 0.03, 0.0),
+    "CARD-CLASSIC": ("Classic debit card", "CARD", 0.0, 3.5),
+    "CARD-GOLD": ("Gold credit card", "CARD", 0.0, 11.0),
+    "LOAN-PERS": ("Personal loan", "LOAN", 0.059, 0.0),
+    "LOAN-AUTO": ("Car loan", "LOAN", 0.045, 0.0),
+    "LOAN-MORT": ("Mortgage", "LOAN", 0.034, 0.0),
+    "INS-HOME": ("Home insurance", "INSURANCE", 0.0, 18.0),
+    "INS-LIFE": ("Life insurance", "INSURANCE", 0.0, 25.0),
+    "INV-PEA": ("Equity savings plan (PEA)", "INVESTMENT", 0.0, 4.0),
+}
+PRODUCT_CATEGORIES = ("DEPOSIT", "CARD", "LOAN", "INSURANCE", "INVESTMENT")
+
+LOAN_DECISIONS = ("PENDING", "APPROVED", "REJECTED")
+LOAN_STATUSES = ("APPLIED", "APPROVED", "REJECTED", "ACTIVE", "CLOSED", "DEFAULTED")
+INSTALLMENT_STATUSES = ("PAID", "LATE", "PARTIAL", "MISSED")
+SURVEY_CHANNELS = ("BRANCH", "PHONE", "MOBILE_APP", "EMAIL")
+SURVEY_SERVICES = ("ACCOUNT", "CARD", "LOAN", "ADVICE", "COMPLAINT_HANDLING")
+FRAUD_TYPES = ("card_testing", "velocity", "new_country")

@@ -28,7 +28,15 @@ import pyarrow.csv as pacsv
 from bank_assets.lib import reference as ref
 from bank_assets.lib.iban import french_ibans, make_iban
 from bank_assets.lib.lake import Lake, day_path, manifest_path
-from bank_assets.lib.sources import ACCOUNTS, CLIENTS, TRANSACTIONS
+from bank_assets.lib.loan_book import (
+    LoanBook,
+    arrears_cents,
+    build_loan_book,
+    cents_text,
+    loans_on,
+    payments_on,
+)
+from bank_assets.lib.sources import SOURCES, TRANSACTIONS
 
 ROWS_PER_FILE = 250_000
 
@@ -165,7 +173,9 @@ MERCHANT_WORDS += "Librairie|Bistro|Metro|Air|Market|Electro|Mode|Garage|Energie
 FOREIGN_COUNTRIES = ("DE", "ES", "IT", "BE", "NL", "GB", "US", "CH")
 CARD_BINS = ("497010", "535522", "412345", "456789")
 BICS = ("BNKAFRPPXXX", "BNKAFRPPLYO", "BNKAFRPPMRS", "BNKAFRPPTLS")
-PRODUCTS = {
+OVERDRAFTS = (0.0, 500.0, 1000.0, 2000.0)
+FAR_COUNTRIES = ("BR", "NG", "TH", "PH", "MX")  # where planted "new country" fraud happens
+ACCOUNT_PRODUCTS = {
     "CURRENT": ("CUR-STD", "CUR-PREM"),
     "SAVINGS": ("SAV-LIVA", "SAV-LDDS"),
     "CARD": ("CARD-CLASSIC", "CARD-GOLD"),
@@ -182,6 +192,8 @@ class Population:
     card_masked: np.ndarray
     merchants: pd.DataFrame
     external_ibans: np.ndarray
+    loans: LoanBook
+    seed: int
 
 
 @dataclass
@@ -199,7 +211,6 @@ def population_size(transactions: int) -> int:
 def build_population(seed: int, n_clients: int) -> Population:
     rng = np.random.default_rng([seed, 0])
     ids = np.arange(1, n_clients + 1)
-    city_idx = rng.integers(0, len(CITIES), n_clients)
     first = np.array(FIRST_NAMES)[rng.integers(0, len(FIRST_NAMES), n_clients)]
     last = np.array(LAST_NAMES)[rng.integers(0, len(LAST_NAMES), n_clients)]
     birth = pd.to_datetime("1950-01-01") + pd.to_timedelta(
@@ -217,19 +228,7 @@ def build_population(seed: int, n_clients: int) -> Population:
             "email": [
                 f"{f.lower()}.{g.lower()}{i}@example.com" for f, g, i in zip(first, last, ids)
             ],
-            "segment": rng.choice(ref.SEGMENTS, n_clients, p=[0.72, 0.18, 0.04, 0.06]),
-            "address_line": [
-                f"{n} {STREETS[s]}"
-                for n, s in zip(rng.integers(1, 200, n_clients), rng.integers(0, 5, n_clients))
-            ],
-            "postal_code": [
-                f"{CITIES[c][1]}{p:03d}" for c, p in zip(city_idx, rng.integers(0, 999, n_clients))
-            ],
-            "city": [CITIES[c][0] for c in city_idx],
             "country": "FR",
-            "kyc_status": rng.choice(ref.KYC_STATUSES, n_clients, p=[0.9, 0.06, 0.04]),
-            "risk_rating": rng.choice(ref.RISK_RATINGS, n_clients, p=[0.7, 0.25, 0.05]),
-            "status": "ACTIVE",
             "onboarded_at": onboarded.strftime("%Y-%m-%d"),
         }
     )
@@ -252,9 +251,6 @@ def build_population(seed: int, n_clients: int) -> Population:
         rng.choice(["EUR", "USD", "GBP", "CHF"], n_accounts, p=[0.94, 0.03, 0.02, 0.01]),
         "EUR",
     )
-    overdraft = np.where(
-        kinds == "CURRENT", rng.choice([0, 500, 1000, 2000], n_accounts, p=[0.3, 0.4, 0.2, 0.1]), 0
-    )
     opened = pd.to_datetime("2012-01-01") + pd.to_timedelta(rng.integers(0, 4500, n_accounts), "D")
     accounts = pd.DataFrame(
         {
@@ -263,13 +259,11 @@ def build_population(seed: int, n_clients: int) -> Population:
             "bic": np.array(BICS)[branch % len(BICS)],
             "client_id": clients["client_id"].to_numpy()[owner],
             "product_code": [
-                PRODUCTS[k][int(x)] for k, x in zip(kinds, rng.integers(0, 2, n_accounts))
+                ACCOUNT_PRODUCTS[k][int(x)] for k, x in zip(kinds, rng.integers(0, 2, n_accounts))
             ],
             "account_type": kinds,
             "currency": currency,
             "branch_code": [f"B{b:03d}" for b in branch],
-            "status": "OPEN",
-            "overdraft_limit": overdraft.astype(float),
             "interest_rate": np.where(kinds == "SAVINGS", 0.03, 0.0),
             "opened_at": opened.strftime("%Y-%m-%d"),
         }
@@ -286,8 +280,10 @@ def build_population(seed: int, n_clients: int) -> Population:
     )
     n_merchants = max(50, n_clients // 25)
     words = MERCHANT_WORDS.split("|")
+    merchant_city = rng.integers(0, len(CITIES), n_merchants)
     merchants = pd.DataFrame(
         {
+            "merchant_id": [f"M{i:07d}" for i in range(1, n_merchants + 1)],
             "merchant_name": [
                 f"{words[a]} {CITIES[c][0]} {i}"
                 for i, (a, c) in enumerate(
@@ -298,6 +294,8 @@ def build_population(seed: int, n_clients: int) -> Population:
                 )
             ],
             "mcc": rng.choice(list(ref.MCC), n_merchants),
+            "city": [CITIES[c][0] for c in merchant_city],
+            "country": "FR",
         }
     )
     external = np.array(
@@ -306,7 +304,88 @@ def build_population(seed: int, n_clients: int) -> Population:
             for _ in range(500)
         ]
     )
-    return Population(clients, accounts, opening, card_masked, merchants, external)
+    return Population(
+        clients,
+        accounts,
+        opening,
+        card_masked,
+        merchants,
+        external,
+        build_loan_book(seed, n_clients),
+        seed,
+    )
+
+
+# ---- master data on a day: tracked attributes change at deterministic moments -------------
+
+
+def _uniform(index: np.ndarray, version: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform draw in [0, 1) per (row, version, salt): a splitmix64 hash, so any day's value
+    is known without replaying the days before it."""
+    x = index.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= version.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+    x ^= np.uint64((salt * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _versioned(n: int, day: date, salt: int, period_days: tuple[int, int]) -> np.ndarray:
+    """Per row, a uniform draw that changes every `period` days (period and phase per row):
+    the attribute's value on `day`. About 1/period of the rows change on any given day."""
+    i = np.arange(n)
+    lo, hi = period_days
+    period = lo + (_uniform(i, np.zeros(n), salt) * (hi - lo)).astype(np.int64)
+    phase = (_uniform(i, np.ones(n), salt) * period).astype(np.int64)
+    return _uniform(i, (day.toordinal() + phase) // period + 2, salt)
+
+
+def _choose(u: np.ndarray, options, p) -> np.ndarray:
+    edges = np.cumsum(p)[:-1] / np.sum(p)
+    return np.array(options)[np.searchsorted(edges, u, side="right")]
+
+
+def clients_on(pop: Population, day: date) -> pd.DataFrame:
+    """The client master as exported on `day`: address, segment, KYC status, risk rating and
+    status change mid-period (the SCD2 work of dim_clients)."""
+    c = pop.clients.copy()
+    n, salt = len(c), pop.seed * 1_000
+    address = _versioned(n, day, salt + 1, (300, 1500))
+    city = (address * len(CITIES)).astype(np.int64)
+    c["address_line"] = [
+        f"{1 + int(a * 1e6) % 199} {STREETS[int(a * 1e4) % len(STREETS)]}" for a in address
+    ]
+    c["postal_code"] = [f"{CITIES[x][1]}{int(a * 1e8) % 999:03d}" for x, a in zip(city, address)]
+    c["city"] = [CITIES[x][0] for x in city]
+    c["segment"] = _choose(
+        _versioned(n, day, salt + 2, (400, 2000)), ref.SEGMENTS, [0.72, 0.18, 0.04, 0.06]
+    )
+    c["kyc_status"] = _choose(
+        _versioned(n, day, salt + 3, (200, 900)), ref.KYC_STATUSES, [0.9, 0.06, 0.04]
+    )
+    c["risk_rating"] = _choose(
+        _versioned(n, day, salt + 4, (300, 1200)), ref.RISK_RATINGS, [0.7, 0.25, 0.05]
+    )
+    c["status"] = _choose(
+        _versioned(n, day, salt + 5, (500, 2500)), ("ACTIVE", "DORMANT"), [0.96, 0.04]
+    )
+    return c
+
+
+def accounts_on(pop: Population, day: date) -> pd.DataFrame:
+    """The account master as exported on `day`: status and overdraft limit change mid-period."""
+    a = pop.accounts.copy()
+    n, salt = len(a), pop.seed * 1_000
+    a["status"] = _choose(
+        _versioned(n, day, salt + 11, (200, 1000)), ("OPEN", "BLOCKED"), [0.98, 0.02]
+    )
+    current = a["account_type"].to_numpy() == "CURRENT"
+    limit = _choose(_versioned(n, day, salt + 12, (300, 1200)), OVERDRAFTS, [0.3, 0.4, 0.2, 0.1])
+    a["overdraft_limit"] = np.where(current, limit, 0.0)
+    return a
 
 
 def _fmt_minor(values: np.ndarray, minor: np.ndarray) -> pa.Array:
@@ -328,24 +407,75 @@ def _group_cumsum(values: np.ndarray, group_start: np.ndarray) -> np.ndarray:
     return total - offsets
 
 
+@dataclass
+class DayTransactions:
+    table: pa.Table  # the clean postings, in time order
+    closing: np.ndarray = field(repr=False)  # balance per account after the day, minor units
+    fraud: dict[str, str] = field(repr=False)  # planted fraud: transaction id -> fraud type
+
+
+def _plant_fraud(
+    rng: np.random.Generator, victims: np.ndarray, n: int, types: list[str]
+) -> dict[str, np.ndarray]:
+    """Fraud rows with a signal, on EUR accounts (amounts in cents):
+
+    card_testing  a night-time burst of 4 small card-not-present purchases, then a large one
+    velocity      8 card payments within about 4 minutes
+    new_country   one large card payment in a country the client never pays in
+    """
+    bursts = max(1, n // 10_000)
+    rows: dict[str, list] = {k: [] for k in ("account", "type", "seconds", "cents", "kind")}
+
+    def add(account, type_name, seconds, cents, kind):
+        rows["account"].append(np.full(len(seconds), account))
+        rows["type"].append(np.full(len(seconds), types.index(type_name)))
+        rows["seconds"].append(np.asarray(seconds))
+        rows["cents"].append(np.asarray(cents))
+        rows["kind"].append(np.full(len(seconds), ref.FRAUD_TYPES.index(kind) + 1))
+
+    for a in rng.choice(victims, bursts):
+        start = rng.integers(1_800, 12_600)
+        times = start + np.cumsum(rng.integers(40, 180, 5)) + np.array([0, 0, 0, 0, 400])
+        cents = np.append(rng.integers(50, 300, 4), rng.integers(40_000, 150_000))
+        add(a, "ONLINE_PURCHASE", times, cents, "card_testing")
+    for a in rng.choice(victims, bursts):
+        times = rng.integers(8 * 3600, 21 * 3600) + np.cumsum(rng.integers(15, 40, 8))
+        add(a, "CARD_PAYMENT", times, rng.integers(2_000, 8_000, 8), "velocity")
+    for a in rng.choice(victims, max(1, n // 8_000)):
+        add(
+            a,
+            "CARD_PAYMENT",
+            [rng.integers(9 * 3600, 22 * 3600)],
+            [rng.integers(40_000, 150_000)],
+            "new_country",
+        )
+    return {k: np.concatenate(v) for k, v in rows.items()}
+
+
 def simulate_transactions(
     pop: Population, day: date, n: int, seed: int, opening: np.ndarray
-) -> tuple[pa.Table, np.ndarray]:
-    """The day's clean postings (sorted by time) and each account's closing balance."""
+) -> DayTransactions:
+    """The day's clean postings (sorted by time), each account's closing balance, and the
+    planted fraud. Blocked accounts do not transact; overdraft limits are the day's."""
     rng = np.random.default_rng([seed, day.toordinal()])
-    acc = pop.accounts
-    active = np.flatnonzero(acc["account_type"].to_numpy() != "SAVINGS")
+    acc = accounts_on(pop, day)
+    usable = (acc["account_type"].to_numpy() != "SAVINGS") & (acc["status"].to_numpy() == "OPEN")
+    active = np.flatnonzero(usable)
     weights = rng.lognormal(0, 0.8, len(active))
     weights /= weights.sum()
+    types = list(TYPE_MIX)
+    eur = acc["currency"].to_numpy() == "EUR"
+    fraud = _plant_fraud(rng, np.flatnonzero(usable & eur), n, types)
+    n_fraud = len(fraud["account"])
 
-    n_pairs = int(n * INTERNAL_TRANSFER_SHARE / 2)
-    n_single = n - 2 * n_pairs
+    n_pairs = int((n - n_fraud) * INTERNAL_TRANSFER_SHARE / 2)
+    n_single = n - n_fraud - 2 * n_pairs
+    m = n - n_fraud  # rows before the fraud rows
     types = list(TYPE_MIX)
     single_type = rng.choice(
         len(types), n_single, p=np.array(list(TYPE_MIX.values())) / sum(TYPE_MIX.values())
     )
     # Internal transfers move euros between two different EUR accounts.
-    eur = acc["currency"].to_numpy() == "EUR"
     eur_active = np.isin(active, np.flatnonzero(eur))
     out_acc = rng.choice(
         active[eur_active], n_pairs, p=weights[eur_active] / weights[eur_active].sum()
@@ -354,22 +484,29 @@ def simulate_transactions(
     in_pos = rng.integers(0, len(eur_accounts), n_pairs)
     in_acc = eur_accounts[in_pos]
     in_acc = np.where(in_acc == out_acc, eur_accounts[(in_pos + 1) % len(eur_accounts)], in_acc)
-    account = np.concatenate([rng.choice(active, n_single, p=weights), out_acc, in_acc])
+    account = np.concatenate(
+        [rng.choice(active, n_single, p=weights), out_acc, in_acc, fraud["account"]]
+    )
     type_idx = np.concatenate(
         [
             single_type,
             np.full(n_pairs, types.index("TRANSFER_OUT")),
             np.full(n_pairs, types.index("TRANSFER_IN")),
+            fraud["type"],
         ]
     )
-    pair = np.concatenate([np.full(n_single, -1), np.arange(n_pairs), np.arange(n_pairs)])
+    pair = np.concatenate(
+        [np.full(n_single, -1), np.arange(n_pairs), np.arange(n_pairs), np.full(n_fraud, -1)]
+    )
+    kind = np.concatenate([np.zeros(m, np.int64), fraud["kind"]])
 
     # Time of day: quiet nights, busy days (UTC seconds since midnight).
     hours = rng.choice(24, n, p=_hour_profile())
     seconds = hours * 3600 + rng.integers(0, 3600, n)
-    seconds[n_single + n_pairs :] = seconds[n_single : n_single + n_pairs]  # legs share a time
+    seconds[n_single + n_pairs : m] = seconds[n_single : n_single + n_pairs]  # legs share a time
+    seconds[m:] = np.minimum(fraud["seconds"], 86_399)
     account_ccy = pd.Categorical(acc["currency"], categories=list(ref.CURRENCIES)).codes
-    minor_of = np.array([m for m, _ in ref.CURRENCIES.values()])
+    minor_of = np.array([units for units, _ in ref.CURRENCIES.values()])
     currency_idx = account_ccy[account]
     minor = minor_of[currency_idx]
     eur_rate = np.array([r for _, r in ref.CURRENCIES.values()])[currency_idx]
@@ -380,8 +517,9 @@ def simulate_transactions(
     amount_major[atm] = np.maximum(20, np.round(amount_major[atm] / 20) * 20)
     cents = np.maximum(1, np.round(amount_major * 10.0**minor)).astype(np.int64)
     out_rows = slice(n_single, n_single + n_pairs)
-    in_rows = slice(n_single + n_pairs, n)
+    in_rows = slice(n_single + n_pairs, m)
     cents[in_rows] = cents[out_rows]  # both legs move the same amount (same-currency transfer)
+    cents[m:] = fraud["cents"]
 
     directions = np.array([ref.TRANSACTION_TYPES[t][0] for t in types])[type_idx]
     debit = directions == "DEBIT"
@@ -390,12 +528,13 @@ def simulate_transactions(
     # Sort by account and time; chain balances; decline debits that break the overdraft limit.
     order = np.lexsort((np.arange(n), seconds, account))
     account, seconds, signed, debit = account[order], seconds[order], signed[order], debit[order]
-    type_idx, pair, cents, minor, currency_idx = (
+    type_idx, pair, cents, minor, currency_idx, kind = (
         type_idx[order],
         pair[order],
         cents[order],
         minor[order],
         currency_idx[order],
+        kind[order],
     )
     first = np.ones(n, bool)
     first[1:] = account[1:] != account[:-1]
@@ -425,12 +564,13 @@ def simulate_transactions(
         signed[by_time],
         debit[by_time],
     )
-    type_idx, pair, cents, minor, currency_idx = (
+    type_idx, pair, cents, minor, currency_idx, kind = (
         type_idx[by_time],
         pair[by_time],
         cents[by_time],
         minor[by_time],
         currency_idx[by_time],
+        kind[by_time],
     )
     balance, posted = balance[by_time], posted[by_time]
     type_names = np.array(types)[type_idx]
@@ -476,11 +616,25 @@ def simulate_transactions(
         numbered(f"TRF{ymd}", np.maximum(pair, 0), 7),
         pc.if_else(pa.array(transfer), numbered(f"TRX{ymd}", np.arange(n), 8), ""),
     )
-    abroad = (type_names == "CARD_PAYMENT") & (rng.random(n) < 0.05)
+    # About 2% of accounts travel on a given day: most of their card payments and cash
+    # withdrawals happen in one foreign country. Planted new-country fraud is in a far country.
+    travel = rng.integers(0, len(FOREIGN_COUNTRIES), len(acc))
+    travelling = (rng.random(len(acc)) < 0.02)[account]
+    abroad = (
+        np.isin(type_names, ["CARD_PAYMENT", "ATM_WITHDRAWAL"])
+        & travelling
+        & (rng.random(n) < 0.7)
+        & (kind == 0)
+    )
+    new_country = kind == ref.FRAUD_TYPES.index("new_country") + 1
     country = pc.if_else(
         pa.array(abroad),
-        pick(FOREIGN_COUNTRIES, rng.integers(0, len(FOREIGN_COUNTRIES), n)),
-        "FR",
+        pick(FOREIGN_COUNTRIES, travel[account]),
+        pc.if_else(
+            pa.array(new_country),
+            pick(FAR_COUNTRIES, rng.integers(0, len(FAR_COUNTRIES), n)),
+            "FR",
+        ),
     )
     type_text = pick([t.replace("_", " ") for t in types], type_idx)
     description = pc.if_else(
@@ -502,9 +656,10 @@ def simulate_transactions(
         ),
         pc.binary_join_element_wise(f"{day}T", _clock(seconds), "Z", ""),
     )
+    transaction_id = numbered(f"TX{ymd}", np.arange(1, n + 1), 8)
     table = pa.table(
         {
-            "transaction_id": numbered(f"TX{ymd}", np.arange(1, n + 1), 8),
+            "transaction_id": transaction_id,
             "account_id": pick(acc["account_id"], account),
             "posted_at": posted_at,
             "transaction_type": pick(types, type_idx),
@@ -514,6 +669,7 @@ def simulate_transactions(
             "currency": pick(list(ref.CURRENCIES), currency_idx),
             "balance_after": _fmt_minor(balance, minor),
             "status": pc.if_else(pa.array(posted), "POSTED", "DECLINED"),
+            "merchant_id": pick(pop.merchants["merchant_id"], m_idx, merchant_rows),
             "merchant_name": merchant_name,
             "mcc": pick(pop.merchants["mcc"], m_idx, merchant_rows),
             "counterparty_iban": counterparty,
@@ -523,7 +679,10 @@ def simulate_transactions(
             "description": description,
         }
     )
-    return table, closing
+    planted = np.flatnonzero(kind > 0)
+    fraud_types = np.array(ref.FRAUD_TYPES)[kind[planted] - 1]
+    ids = pc.take(transaction_id, pa.array(planted)).to_pylist()
+    return DayTransactions(table, closing, dict(zip(ids, fraud_types.tolist())))
 
 
 def _clock(seconds: np.ndarray) -> pa.Array:
@@ -683,7 +842,8 @@ def write_day(
 ) -> DayResult:
     """Simulate one day and write its landing files; the manifest goes last (completes the day)."""
     progress("transactions")
-    clean, closing = simulate_transactions(pop, day, transactions, seed, opening)
+    simulated = simulate_transactions(pop, day, transactions, seed, opening)
+    clean = simulated.table
     landed, malformed, defects = plant_defects(clean, day, seed, defect_scale, len(pop.accounts))
     lines = to_csv_lines(landed)
     rng = np.random.default_rng([seed, day.toordinal(), 2])
@@ -691,7 +851,7 @@ def write_day(
         lines.insert(int(rng.integers(0, len(lines) + 1)), text.encode())
     header = ",".join(TRANSACTIONS.columns).encode()
     progress("write")
-    for table in ("transactions", "clients", "accounts"):
+    for table in SOURCES:
         lake.delete_dir_contents(day_path("landing", table, day))
     files = []
     n_files = max(1, math.ceil(len(lines) / ROWS_PER_FILE))
@@ -712,23 +872,196 @@ def write_day(
                 "expected": expected_counts(defects, len(clean)),
             }
         },
+        "fraud": simulated.fraud,
     }
-    for spec, frame in ((CLIENTS, pop.clients), (ACCOUNTS, pop.accounts)):
-        relative = f"{day_path('landing', spec.name, day)}/part-00000.jsonl"
-        data = (
-            frame[list(spec.columns)]
-            .to_json(orient="records", lines=True, force_ascii=False)
-            .encode()
-        )
-        lake.write_bytes(relative, data)
-        manifest["tables"][spec.name] = {
-            "files": [{"path": relative, "rows": len(frame), "bytes": len(data)}],
-            "rows": len(frame),
-            "defects": {},
-            "expected": {"staged": len(frame), "quarantined": 0, "duplicates_dropped": 0},
-        }
+    progress("masters")
+    for name, frame in day_sources(pop, day, clean).items():
+        manifest["tables"][name] = _land(lake, name, day, frame)
     lake.write_bytes(manifest_path(day), json.dumps(manifest, indent=2).encode())
-    return DayResult(day, manifest, closing)
+    return DayResult(day, manifest, simulated.closing)
+
+
+def _land(lake: Lake, name: str, day: date, frame: pd.DataFrame) -> dict:
+    """Write one clean source file for the day; its manifest entry."""
+    spec = SOURCES[name]
+    relative = f"{day_path('landing', name, day)}/part-00000.{spec.file_format}"
+    frame = frame[list(spec.columns)]
+    if spec.file_format == "csv":
+        data = frame.to_csv(index=False, lineterminator="\n").encode()
+    else:
+        data = frame.to_json(orient="records", lines=True, force_ascii=False).encode()
+    lake.write_bytes(relative, data)
+    return {
+        "files": [{"path": relative, "rows": len(frame), "bytes": len(data)}],
+        "rows": len(frame),
+        "defects": {},
+        "expected": {"staged": len(frame), "quarantined": 0, "duplicates_dropped": 0},
+    }
+
+
+def fx_rates_on(seed: int, day: date) -> pd.DataFrame:
+    """The day's reference rates (EUR per unit, 6 decimals): the fixed rate moved by noise."""
+    rng = np.random.default_rng([seed, day.toordinal(), 5])
+    codes = list(ref.CURRENCIES)
+    base = np.array([r for _, r in ref.CURRENCIES.values()])
+    rate = np.where(np.array(codes) == "EUR", 1.0, base * (1 + rng.normal(0, 0.004, len(codes))))
+    return pd.DataFrame(
+        {
+            "currency": codes,
+            "rate_date": day.isoformat(),
+            "eur_per_unit": [f"{r:.6f}" for r in rate],
+        }
+    )
+
+
+def eur_cents(cents: np.ndarray, rate_text: np.ndarray) -> np.ndarray:
+    """Minor units x a 6-decimal rate -> EUR cents, rounded half up (as numeric in SQL/Spark)."""
+    micro = np.array([round(float(r) * 1_000_000) for r in rate_text], np.int64)
+    return (cents * micro + 500_000) // 1_000_000
+
+
+def day_sources(pop: Population, day: date, transactions: pa.Table) -> dict[str, pd.DataFrame]:
+    """Every source other than transactions, as exported on `day`, consistent with them: the
+    masters of the day, the loan book and its settled installments, the branch P&L (fee income
+    = the day's posted fees, interest income = the interest of the installments paid), and the
+    day's satisfaction surveys."""
+    clients, accounts = clients_on(pop, day), accounts_on(pop, day)
+    fx = fx_rates_on(pop.seed, day)
+    loans = loans_on(pop.loans, day)
+    current = loans["client_index"].to_numpy()  # a client's current account has its index
+    loans["client_id"] = clients["client_id"].to_numpy()[current]
+    loans["account_id"] = accounts["account_id"].to_numpy()[current]
+    loans["branch_code"] = accounts["branch_code"].to_numpy()[current]
+    payments = payments_on(pop.loans, day)
+    products = pd.DataFrame(
+        [
+            {
+                "product_code": code,
+                "product_name": name,
+                "category": category,
+                "interest_rate": f"{rate:.6f}",
+                "monthly_fee": f"{fee:.2f}",
+            }
+            for code, (name, category, rate, fee) in ref.PRODUCTS.items()
+        ]
+    )
+    return {
+        "clients": clients,
+        "accounts": accounts,
+        "products": products,
+        "merchants": pop.merchants,
+        "fx_rates": fx,
+        "loans": loans,
+        "loan_payments": payments,
+        "branch_pnl": branch_pnl(pop, day, transactions, accounts, fx, payments),
+        "surveys": surveys_on(pop, day, clients, accounts),
+    }
+
+
+def branch_pnl(
+    pop: Population,
+    day: date,
+    transactions: pa.Table,
+    accounts: pd.DataFrame,
+    fx: pd.DataFrame,
+    payments: pd.DataFrame,
+) -> pd.DataFrame:
+    """One line per branch x product, in EUR cents, then as text."""
+    branches = sorted(accounts["branch_code"].unique())
+    lines = pd.MultiIndex.from_product([branches, list(ref.PRODUCTS)], names=["branch", "product"])
+    tx = transactions.select(["account_id", "transaction_type", "status", "amount", "currency"])
+    fees = tx.filter(
+        pc.and_(pc.equal(tx["transaction_type"], "FEE"), pc.equal(tx["status"], "POSTED"))
+    ).to_pandas()
+    info = accounts.set_index("account_id").loc[fees["account_id"], ["branch_code", "product_code"]]
+    rate = fx.set_index("currency")["eur_per_unit"].loc[fees["currency"]].to_numpy()
+    cents = np.round(fees["amount"].astype(float).to_numpy() * 100).astype(np.int64)
+    fee = pd.Series(
+        eur_cents(cents, rate),
+        index=pd.MultiIndex.from_arrays(
+            [info["branch_code"].to_numpy(), info["product_code"].to_numpy()]
+        ),
+    )
+    loan_branch = dict(
+        zip(pop.loans.loan_id, pop.accounts["branch_code"].to_numpy()[pop.loans.client])
+    )
+    loan_product = dict(zip(pop.loans.loan_id, pop.loans.product))
+    at = pd.MultiIndex.from_arrays(
+        [payments["loan_id"].map(loan_branch), payments["loan_id"].map(loan_product)]
+    )
+    late = pd.Series(payments["_late_fee_cents"].to_numpy(), index=at)
+    interest = pd.Series(payments["_interest_cents"].to_numpy(), index=at)
+
+    def per_line(values: pd.Series) -> np.ndarray:
+        return values.groupby(level=[0, 1]).sum().reindex(lines, fill_value=0).to_numpy(np.int64)
+
+    rng = np.random.default_rng([pop.seed, day.toordinal(), 6])
+    n = len(lines)
+    other = np.where(rng.random(n) < 0.3, rng.integers(0, 20_000, n), 0)
+    cost = rng.integers(5_000, 60_000, n)
+    outstanding, dpd = arrears_cents(pop.loans, day)
+    doubtful = pd.Series(
+        np.where(dpd > 30, outstanding // 3650, 0),  # 1% a year of doubtful loans, per day
+        index=pd.MultiIndex.from_arrays(
+            [pop.accounts["branch_code"].to_numpy()[pop.loans.client], pop.loans.product]
+        ),
+    )
+    columns = {
+        "interest_income": per_line(interest),
+        "fee_income": per_line(fee) + per_line(late),
+        "other_income": other,
+        "operating_cost": cost,
+        "provisions": per_line(doubtful),
+    }
+    frame = pd.DataFrame({k: cents_text(v) for k, v in columns.items()})
+    frame.insert(0, "product_code", lines.get_level_values(1))
+    frame.insert(0, "branch_code", lines.get_level_values(0))
+    frame.insert(0, "line_id", frame["branch_code"] + "-" + frame["product_code"])
+    return frame
+
+
+SURVEY_COMMENTS = (
+    "",
+    "Quick and friendly service",
+    "App keeps logging me out",
+    "Advisor did not call back",
+    "Fees are too high",
+    "Very happy with the new card",
+)
+
+
+def surveys_on(
+    pop: Population, day: date, clients: pd.DataFrame, accounts: pd.DataFrame
+) -> pd.DataFrame:
+    """The day's survey responses: CSAT 1-5 (premium segments a little happier), NPS close to
+    2 x CSAT, a complaint flag on most low scores."""
+    rng = np.random.default_rng([pop.seed, day.toordinal(), 7])
+    n = max(10, len(clients) // 100)
+    who = rng.integers(0, len(clients), n)
+    premium = clients["segment"].isin(["PREMIUM", "PRIVATE"]).to_numpy()[who]
+    csat = np.clip(rng.choice([1, 2, 3, 4, 5], n, p=[0.06, 0.09, 0.2, 0.4, 0.25]) + premium, 1, 5)
+    nps = np.clip(csat * 2 + rng.integers(-1, 2, n), 0, 10)
+    complaint = (csat <= 2) & (rng.random(n) < 0.7)
+    seconds = rng.integers(8 * 3600, 21 * 3600, n)
+    ymd = f"{day:%Y%m%d}"
+    return pd.DataFrame(
+        {
+            "survey_id": [f"S{ymd}{i:06d}" for i in range(1, n + 1)],
+            "client_id": clients["client_id"].to_numpy()[who],
+            "product_code": accounts["product_code"].to_numpy()[who],  # the current account's
+            "channel": rng.choice(ref.SURVEY_CHANNELS, n),
+            "service": np.where(
+                complaint, "COMPLAINT_HANDLING", rng.choice(ref.SURVEY_SERVICES[:4], n)
+            ),
+            "responded_at": [
+                f"{day}T{x // 3600:02d}:{x // 60 % 60:02d}:{x % 60:02d}Z" for x in seconds
+            ],
+            "csat": csat,
+            "nps": nps,
+            "complaint": complaint,
+            "comment": rng.choice(SURVEY_COMMENTS, n),
+        }
+    )
 
 
 def simulate(

@@ -47,6 +47,7 @@ TRANSACTIONS = SourceTable(
         "currency",
         "balance_after",
         "status",
+        "merchant_id",
         "merchant_name",
         "mcc",
         "counterparty_iban",
@@ -103,4 +104,131 @@ ACCOUNTS = SourceTable(
     grain="one row per account (the day's account master export)",
 )
 
-SOURCES: dict[str, SourceTable] = {t.name: t for t in (TRANSACTIONS, CLIENTS, ACCOUNTS)}
+PRODUCTS = SourceTable(
+    name="products",
+    file_format="jsonl",
+    columns=(
+        "product_code",
+        "product_name",
+        "category",
+        "interest_rate",
+        "monthly_fee",
+    ),
+    key="product_code",
+    grain="one row per product (the day's product catalogue)",
+)
+
+MERCHANTS = SourceTable(
+    name="merchants",
+    file_format="jsonl",
+    columns=("merchant_id", "merchant_name", "mcc", "city", "country"),
+    key="merchant_id",
+    grain="one row per merchant (the card acquirer's merchant list)",
+)
+
+FX_RATES = SourceTable(
+    name="fx_rates",
+    file_format="csv",
+    columns=("currency", "rate_date", "eur_per_unit"),
+    key="currency",
+    grain="one row per currency: the day's reference rate in EUR per unit",
+)
+
+LOANS = SourceTable(
+    name="loans",
+    file_format="jsonl",
+    columns=(
+        "loan_id",
+        "client_id",
+        "account_id",
+        "product_code",
+        "branch_code",
+        "applied_on",
+        "decision",
+        "decided_on",
+        "disbursed_on",
+        "principal",
+        "currency",
+        "annual_rate",
+        "term_months",
+        "installment",
+        "outstanding_principal",
+        "days_past_due",
+        "status",
+    ),
+    key="loan_id",
+    grain="one row per loan application (the day's loan book snapshot)",
+)
+
+LOAN_PAYMENTS = SourceTable(
+    name="loan_payments",
+    file_format="csv",
+    columns=(
+        "installment_id",
+        "loan_id",
+        "installment_no",
+        "due_date",
+        "amount_due",
+        "principal_part",
+        "interest_part",
+        "fee_part",
+        "paid_amount",
+        "late_fee",
+        "paid_at",
+        "status",
+    ),
+    key="installment_id",
+    grain="one row per loan installment settled that day (paid, late, partial or missed)",
+)
+
+BRANCH_PNL = SourceTable(
+    name="branch_pnl",
+    file_format="csv",
+    columns=(
+        "line_id",
+        "branch_code",
+        "product_code",
+        "interest_income",
+        "fee_income",
+        "other_income",
+        "operating_cost",
+        "provisions",
+    ),
+    key="line_id",
+    grain="one row per branch and product: the day's income, costs and provisions in EUR",
+)
+
+SURVEYS = SourceTable(
+    name="surveys",
+    file_format="jsonl",
+    columns=(
+        "survey_id",
+        "client_id",
+        "product_code",
+        "channel",
+        "service",
+        "responded_at",
+        "csat",
+        "nps",
+        "complaint",
+        "comment",
+    ),
+    key="survey_id",
+    grain="one row per satisfaction survey response",
+)
+
+SOURCES: dict[str, SourceTable] = {
+    t.name: t
+    for t in (
+        TRANSACTIONS,
+        CLIENTS,
+        ACCOUNTS,
+        PRODUCTS,
+        MERCHANTS,
+        FX_RATES,
+        LOANS,
+        LOAN_PAYMENTS,
+        BRANCH_PNL,
+        SURVEYS,
+    )
+}

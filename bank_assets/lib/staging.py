@@ -20,10 +20,22 @@ from datetime import date, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, DecimalType, TimestampType
+from pyspark.sql.types import DateType, DecimalType, IntegerType, TimestampType
 
 from bank_assets.lib import reference as ref
-from bank_assets.lib.sources import ACCOUNTS, CLIENTS, TRANSACTIONS, SourceTable
+from bank_assets.lib.sources import (
+    ACCOUNTS,
+    BRANCH_PNL,
+    CLIENTS,
+    FX_RATES,
+    LOAN_PAYMENTS,
+    LOANS,
+    MERCHANTS,
+    PRODUCTS,
+    SURVEYS,
+    TRANSACTIONS,
+    SourceTable,
+)
 
 MONEY = DecimalType(18, 2)
 RATE = DecimalType(9, 6)
@@ -152,6 +164,7 @@ def _transactions_typed() -> dict[str, Column]:
             text("balance_after").rlike(AMOUNT_TEXT), text("balance_after").try_cast(MONEY)
         ),
         "status": code("status"),
+        "merchant_id": text("merchant_id"),
         "merchant_name": text("merchant_name"),
         "mcc": text("mcc"),
         "counterparty_iban": F.upper(F.regexp_replace(text("counterparty_iban"), r"\s", "")),
@@ -221,69 +234,192 @@ def _transactions_rules(day: date) -> list[Rule]:
     ]
 
 
-def _clients_typed() -> dict[str, Column]:
-    typed = {c: text(c) for c in CLIENTS.columns}
-    typed.update(
-        birth_date=iso_date("birth_date"),
-        onboarded_at=iso_date("onboarded_at"),
-        segment=code("segment"),
-        country=code("country"),
-        kyc_status=code("kyc_status"),
-        risk_rating=code("risk_rating"),
-        status=code("status"),
-    )
-    return typed
+# ---- master and event tables: typed from a declaration -----------------------------------
+
+INTEGER_TEXT = r"^-?[0-9]+$"
+FX = DecimalType(18, 8)
+KINDS: dict[str, Callable[[str], Column]] = {
+    "text": text,
+    "code": code,
+    "date": iso_date,
+    "money": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(MONEY)),
+    "rate": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(RATE)),
+    "fx": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(FX)),
+    "int": lambda n: F.when(text(n).rlike(INTEGER_TEXT), text(n).try_cast(IntegerType())),
+    "timestamp": lambda n: F.when(text(n).rlike(ISO_INSTANT), text(n).try_cast(TimestampType())),
+    "iban": lambda n: F.upper(F.regexp_replace(text(n), r"\s", "")),
+    "bool": lambda n: F.when(F.lower(text(n)).isin("true", "false"), F.lower(text(n)) == "true"),
+}
 
 
-def _clients_rules(day: date) -> list[Rule]:
-    return [
-        missing("segment", "kyc_status", "risk_rating", "status"),
-        unparsed("invalid_date", {"birth_date": "birth_date", "onboarded_at": "onboarded_at"}),
-        known_codes(
-            {
-                "segment": ref.SEGMENTS,
-                "kyc_status": ref.KYC_STATUSES,
-                "risk_rating": ref.RISK_RATINGS,
-                "status": ref.CLIENT_STATUSES,
-            }
-        ),
-    ]
+def declared(
+    source: SourceTable,
+    kinds: dict[str, str],
+    required: tuple[str, ...],
+    codes: dict[str, tuple[str, ...]],
+    extra: Callable[[date], list[Rule]] = lambda day: [],
+) -> StagingSpec:
+    """A staging spec from column kinds (text unless said): each kind types its column, and the
+    standard rules follow from the declaration: required fields present, typed values parse,
+    codes known, currencies ISO 4217 (a `currency` column), then the table's own rules."""
+
+    def typed_columns() -> dict[str, Column]:
+        return {c: KINDS[kinds.get(c, "text")](c) for c in source.columns}
+
+    def rules(day: date) -> list[Rule]:
+        parsed = {c: c for c, k in kinds.items() if k not in ("text", "code", "iban")}
+        out = [missing(*required)]
+        out += [unparsed("invalid_value", parsed)] if parsed else []
+        out += [known_codes(codes)] if codes else []
+        out += [known_currency()] if "currency" in source.columns else []
+        return out + extra(day)
+
+    return StagingSpec(source, typed_columns, rules)
 
 
-def _accounts_typed() -> dict[str, Column]:
-    typed = {c: text(c) for c in ACCOUNTS.columns}
-    typed.update(
-        iban=F.upper(F.regexp_replace(text("iban"), r"\s", "")),
-        account_type=code("account_type"),
-        currency=code("currency"),
-        status=code("status"),
-        overdraft_limit=text("overdraft_limit").try_cast(MONEY),
-        interest_rate=text("interest_rate").try_cast(RATE),
-        opened_at=iso_date("opened_at"),
-    )
-    return typed
+def _not_negative(*columns: str) -> Callable[[date], list[Rule]]:
+    def rules(day: date) -> list[Rule]:
+        checks = [
+            F.when(typed(c) < 0, F.concat(F.lit(f"{c} "), F.col(c), F.lit(" is negative")))
+            for c in columns
+        ]
+        return [
+            Rule(
+                "negative_amount",
+                f"{', '.join(columns)} not negative",
+                F.coalesce(*checks).isNotNull(),
+                F.coalesce(*checks),
+            )
+        ]
 
-
-def _accounts_rules(day: date) -> list[Rule]:
-    return [
-        missing("iban", "client_id", "account_type", "currency", "status"),
-        unparsed(
-            "invalid_value",
-            {
-                "overdraft_limit": "overdraft_limit",
-                "interest_rate": "interest_rate",
-                "opened_at": "opened_at",
-            },
-        ),
-        known_codes({"account_type": ref.ACCOUNT_TYPES, "status": ref.ACCOUNT_STATUSES}),
-        known_currency(),
-    ]
+    return rules
 
 
 STAGING: dict[str, StagingSpec] = {
     "transactions": StagingSpec(TRANSACTIONS, _transactions_typed, _transactions_rules),
-    "clients": StagingSpec(CLIENTS, _clients_typed, _clients_rules),
-    "accounts": StagingSpec(ACCOUNTS, _accounts_typed, _accounts_rules),
+    "clients": declared(
+        CLIENTS,
+        dict(
+            birth_date="date",
+            onboarded_at="date",
+            segment="code",
+            country="code",
+            kyc_status="code",
+            risk_rating="code",
+            status="code",
+        ),
+        required=("segment", "kyc_status", "risk_rating", "status"),
+        codes={
+            "segment": ref.SEGMENTS,
+            "kyc_status": ref.KYC_STATUSES,
+            "risk_rating": ref.RISK_RATINGS,
+            "status": ref.CLIENT_STATUSES,
+        },
+    ),
+    "accounts": declared(
+        ACCOUNTS,
+        dict(
+            account_type="code",
+            currency="code",
+            status="code",
+            overdraft_limit="money",
+            interest_rate="rate",
+            opened_at="date",
+            iban="iban",
+        ),
+        required=("iban", "client_id", "account_type", "currency", "status"),
+        codes={"account_type": ref.ACCOUNT_TYPES, "status": ref.ACCOUNT_STATUSES},
+    ),
+    "products": declared(
+        PRODUCTS,
+        dict(category="code", interest_rate="rate", monthly_fee="money"),
+        required=("product_name", "category"),
+        codes={"category": ref.PRODUCT_CATEGORIES},
+    ),
+    "merchants": declared(
+        MERCHANTS,
+        dict(mcc="text", country="code"),
+        required=("merchant_name", "mcc"),
+        codes={"mcc": tuple(ref.MCC)},
+    ),
+    "fx_rates": declared(
+        FX_RATES,
+        dict(currency="code", rate_date="date", eur_per_unit="fx"),
+        required=("rate_date", "eur_per_unit"),
+        codes={},
+        extra=_not_negative("eur_per_unit"),
+    ),
+    "loans": declared(
+        LOANS,
+        dict(
+            applied_on="date",
+            decision="code",
+            decided_on="date",
+            disbursed_on="date",
+            principal="money",
+            currency="code",
+            annual_rate="rate",
+            term_months="int",
+            installment="money",
+            outstanding_principal="money",
+            days_past_due="int",
+            status="code",
+        ),
+        required=("client_id", "product_code", "applied_on", "principal", "status"),
+        codes={"decision": ref.LOAN_DECISIONS, "status": ref.LOAN_STATUSES},
+        extra=_not_negative("principal", "outstanding_principal", "days_past_due"),
+    ),
+    "loan_payments": declared(
+        LOAN_PAYMENTS,
+        dict(
+            installment_no="int",
+            due_date="date",
+            amount_due="money",
+            principal_part="money",
+            interest_part="money",
+            fee_part="money",
+            paid_amount="money",
+            late_fee="money",
+            paid_at="timestamp",
+            status="code",
+        ),
+        required=("loan_id", "due_date", "amount_due", "status"),
+        codes={"status": ref.INSTALLMENT_STATUSES},
+        extra=_not_negative("amount_due", "paid_amount", "late_fee"),
+    ),
+    "branch_pnl": declared(
+        BRANCH_PNL,
+        dict(
+            interest_income="money",
+            fee_income="money",
+            other_income="money",
+            operating_cost="money",
+            provisions="money",
+        ),
+        required=("branch_code", "product_code"),
+        codes={},
+    ),
+    "surveys": declared(
+        SURVEYS,
+        dict(
+            channel="code",
+            service="code",
+            responded_at="timestamp",
+            csat="int",
+            nps="int",
+            complaint="bool",
+        ),
+        required=("client_id", "responded_at"),
+        codes={"channel": ref.SURVEY_CHANNELS, "service": ref.SURVEY_SERVICES},
+        extra=lambda day: [
+            Rule(
+                "score_out_of_range",
+                "CSAT 1-5 and NPS 0-10",
+                ~typed("csat").between(1, 5) | ~typed("nps").between(0, 10),
+                F.concat(F.lit("csat "), F.col("csat"), F.lit(" / nps "), F.col("nps")),
+            )
+        ],
+    ),
 }
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bank_assets.lib.sources import SOURCES
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 DDL_LOCK = 7_314_159  # advisory lock id guarding DDL application
 
@@ -41,6 +43,8 @@ class WarehouseTable:
     key: tuple[str, ...] = ()  # conflict key (scd2, upsert)
     natural_key: str | None = None  # scd2: the business key whose versions are chained
     partitioned: bool = False  # replace_day on a table range-partitioned by date_key per day
+    newer: str | None = None  # upsert: a row only replaces one whose `newer` is not later
+    references: tuple[str, ...] = ()  # dimensions its foreign keys point to (loaded first)
     grain: str = ""
 
     @property
@@ -48,17 +52,32 @@ class WarehouseTable:
         return f"{self.schema}.{self.name}"
 
 
+def _dimension(name: str, key: str, grain: str, newer: str | None = None) -> WarehouseTable:
+    return WarehouseTable("dw", name, "upsert", key=(key,), newer=newer, grain=grain)
+
+
+CONFORMED = ("dim_dates", "dim_clients", "dim_accounts", "dim_products")
+
+
+def _fact(
+    name: str, grain: str, partitioned: bool = True, references: tuple[str, ...] = CONFORMED
+) -> WarehouseTable:
+    return WarehouseTable(
+        "dw", name, "replace_day", partitioned=partitioned, grain=grain, references=references
+    )
+
+
 TABLES: dict[str, WarehouseTable] = {
     t.qualified: t
     for t in (
-        WarehouseTable("dw", "dim_dates", "upsert", key=("date_key",), grain="one row per day"),
+        _dimension("dim_dates", "date_key", "one row per calendar day"),
         WarehouseTable(
             "dw",
             "dim_clients",
             "scd2",
             key=("client_key",),
             natural_key="client_id",
-            grain="one row per client version",
+            grain="one row per client version (SCD2)",
         ),
         WarehouseTable(
             "dw",
@@ -66,18 +85,45 @@ TABLES: dict[str, WarehouseTable] = {
             "scd2",
             key=("account_key",),
             natural_key="account_id",
-            grain="one row per account version",
+            grain="one row per account version (SCD2)",
+        ),
+        _dimension("dim_products", "product_key", "one row per product"),
+        _dimension("dim_merchants", "merchant_key", "one row per merchant"),
+        _dimension("dim_currencies", "currency_key", "one row per currency", newer="rate_date"),
+        _dimension("dim_transaction_types", "transaction_type_key", "one row per type"),
+        _dimension("dim_channels", "channel_key", "one row per channel"),
+        _fact("dim_satisfaction", "one row per survey response", partitioned=False),
+        _fact(
+            "fact_transactions",
+            "one row per posting on one account",
+            references=(
+                *CONFORMED,
+                "dim_merchants",
+                "dim_transaction_types",
+                "dim_channels",
+                "dim_currencies",
+            ),
+        ),
+        _fact(
+            "fact_fraudes",
+            "one row per fraud alert (a flagged posting)",
+            partitioned=False,
+            references=(*CONFORMED, "fact_transactions", "dim_transaction_types", "dim_channels"),
         ),
         WarehouseTable(
             "dw",
-            "fact_transactions",
-            "replace_day",
-            partitioned=True,
-            grain="one row per posting on one account",
+            "fact_loans",
+            "upsert",
+            key=("loan_id",),
+            newer="date_key",
+            references=CONFORMED,
+            grain="one row per loan (accumulating snapshot; the latest day wins)",
         ),
+        _fact("fact_payments", "one row per loan installment, by the day it was settled"),
+        _fact("fact_revenue", "one row per day x branch x product", partitioned=False),
         *(
             WarehouseTable("quarantine", t, "replace_day", grain="one row per quarantined row")
-            for t in ("transactions", "clients", "accounts")
+            for t in SOURCES
         ),
     )
 }
@@ -112,7 +158,7 @@ class Warehouse:
         """Create schemas, tables and indexes from sql/*.sql (idempotent)."""
         if self._ddl_applied:
             return
-        files = sorted(SQL_DIR.glob("*.sql"))
+        files = sorted(SQL_DIR.glob("*.sql")) + sorted((SQL_DIR / "views").glob("*.sql"))
         with self.connect() as conn:
             conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK,))
             for path in files:
@@ -157,6 +203,26 @@ class Warehouse:
             with self.connect(autocommit=True) as conn:
                 conn.execute(sql.SQL("drop table if exists {}").format(stage_id))
         return Loaded(rows=rows, seconds=time.perf_counter() - started, table=table.qualified)
+
+    def upsert_rows(self, table: WarehouseTable, rows: list[dict]) -> int:
+        """Upsert a few rows given in Python (reference data); returns the table's row count."""
+        self.apply_ddl()
+        columns = list(rows[0])
+        target = sql.Identifier(table.schema, table.name)
+        with self.connect() as conn:
+            temp = sql.Identifier(f"{table.name}_rows")
+            conn.execute(
+                sql.SQL("create temporary table {} (like {}) on commit drop").format(temp, target)
+            )
+            cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+            marks = sql.SQL(", ").join(sql.Placeholder() * len(columns))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    sql.SQL("insert into {} ({}) values ({})").format(temp, cols, marks),
+                    [tuple(r[c] for c in columns) for r in rows],
+                )
+            self._upsert(conn, table, temp, columns, None)
+            return conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]
 
     # ---- the swaps (each runs inside the caller's transaction) ----
 
@@ -212,6 +278,10 @@ class Warehouse:
             sql.SQL(", ").join(sql.SQL("{}.{}").format(target, sql.Identifier(c)) for c in others),
             sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in others),
         )
+        if table.newer:  # re-running an older day never overwrites a newer state
+            changed = sql.SQL("{} and excluded.{} >= {}.{}").format(
+                changed, sql.Identifier(table.newer), target, sql.Identifier(table.newer)
+            )
         conn.execute(
             sql.SQL(
                 "insert into {} ({}) select {} from {} on conflict ({}) do update set {} where {}"
@@ -272,6 +342,8 @@ class Warehouse:
                 "select count(*) from {} where valid_from <= %s and %s < valid_to and {} <> -1"
             ).format(target, sql.Identifier(table.key[0]))
             return conn.execute(query, (day, day)).fetchone()[0]
+        if table.load == "upsert":  # the whole (small) table
+            return conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]
         if table.partitioned:
             query = sql.SQL("select count(*) from {} where date_key = %s").format(target)
             return conn.execute(query, (_date_key(day),)).fetchone()[0]
@@ -285,14 +357,23 @@ class Warehouse:
         self.apply_ddl()
         out: dict = {"tables": {}}
         with self.connect() as conn:
+            batched = {
+                (schema, name)
+                for schema, name in conn.execute(
+                    "select table_schema, table_name from information_schema.columns "
+                    "where column_name = 'batch_id'"
+                )
+            }
             for table in TABLES.values():
                 target = sql.Identifier(table.schema, table.name)
-                rows = conn.execute(
-                    sql.SQL(
-                        "select batch_id, count(*) from {} where batch_id is not null "
-                        "group by batch_id order by batch_id"
-                    ).format(target)
-                ).fetchall()
+                rows = []
+                if (table.schema, table.name) in batched:
+                    rows = conn.execute(
+                        sql.SQL(
+                            "select batch_id, count(*) from {} where batch_id is not null "
+                            "group by batch_id order by batch_id"
+                        ).format(target)
+                    ).fetchall()
                 total = conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[
                     0
                 ]

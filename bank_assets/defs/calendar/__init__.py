@@ -6,9 +6,9 @@ from bank_assets.lib.curated import dim_dates
 assets = [
     curated_asset(
         "dim_dates",
-        deps=[],
-        build=lambda spark, lake, day: dim_dates(spark, day),
-        grain="one row per calendar day (key YYYYMMDD), with ISO week and TARGET2 business days",
+        inputs=[],
+        transform=dim_dates,
+        grain="one row per calendar day of 2015-2035 (key YYYYMMDD), ISO weeks, TARGET2 days",
     ),
     warehouse_asset("curated", "dim_dates", "dw.dim_dates"),
 ]

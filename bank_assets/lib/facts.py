@@ -1,0 +1,226 @@
+"""Curated -> the five facts, as pure DataFrame -> DataFrame functions.
+
+Each fact takes the dimension rows of its own business day, i.e. the versions valid at the
+event time, and the unknown member (-1) where a key does not resolve: facts never hold NULL keys.
+Money is decimal(18,2), unsigned, with an explicit direction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType
+
+from bank_assets.lib import fraud
+from bank_assets.lib import reference as ref
+from bank_assets.lib.curated import LINEAGE, UNKNOWN_KEY, code_key, date_key
+
+MONEY = DecimalType(18, 2)
+
+
+def _key(column: str) -> Column:
+    return F.coalesce(F.col(column), F.lit(UNKNOWN_KEY)).alias(column)
+
+
+def _date_key(column: str) -> Column:
+    """A date column -> its dim_dates key (YYYYMMDD), -1 when there is no date."""
+    return F.coalesce(F.date_format(column, "yyyyMMdd").cast("int"), F.lit(UNKNOWN_KEY))
+
+
+def fact_transactions(
+    transactions: DataFrame,
+    accounts: DataFrame,
+    clients: DataFrame,
+    products: DataFrame,
+    merchants: DataFrame,
+    fx_rates: DataFrame,
+    day: date,
+) -> DataFrame:
+    """Grain: one row per posting on one account (an internal transfer is two rows), scored for
+    fraud. The amount in EUR uses the day's reference rate of the posting's currency."""
+    acc = accounts.select(
+        "account_id", "account_key", F.col("client_id").alias("_owner"), "product_code"
+    ).join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
+    cli = clients.select(F.col("client_id").alias("_owner"), "client_key")
+    fx = fx_rates.select("currency", F.col("eur_per_unit").alias("fx_rate"))
+    signed = F.when(F.col("direction") == "DEBIT", -F.col("amount")).otherwise(F.col("amount"))
+    postings = (
+        transactions.join(F.broadcast(acc), "account_id", "left")
+        .join(F.broadcast(cli), "_owner", "left")
+        .join(F.broadcast(merchants.select("merchant_id", "merchant_key")), "merchant_id", "left")
+        .join(F.broadcast(fx), "currency", "left")
+        .select(
+            F.lit(date_key(day)).alias("date_key"),
+            "transaction_id",
+            "posted_at",
+            _key("account_key"),
+            _key("client_key"),
+            _key("product_key"),
+            _key("merchant_key"),
+            code_key(F.col("transaction_type"), ref.TRANSACTION_TYPES).alias(
+                "transaction_type_key"
+            ),
+            code_key(F.col("channel"), ref.CHANNELS).alias("channel_key"),
+            code_key(F.col("currency"), ref.CURRENCIES).alias("currency_key"),
+            "account_id",
+            "transaction_type",
+            "channel",
+            "direction",
+            "amount",
+            signed.cast(MONEY).alias("signed_amount"),
+            "currency",
+            "fx_rate",
+            F.round(F.col("amount") * F.col("fx_rate"), 2).cast(MONEY).alias("amount_eur"),
+            "balance_after",
+            "status",
+            "merchant_id",
+            "merchant_name",
+            "mcc",
+            "counterparty_iban",
+            "transfer_id",
+            "card_masked",
+            "country",
+            "description",
+            *LINEAGE,
+        )
+    )
+    scored = fraud.scored(postings)
+    lineage = list(LINEAGE)
+    columns = [c for c in scored.columns if c not in lineage]
+    return scored.select(*columns, *lineage)
+
+
+def fact_fraudes(fact: DataFrame) -> DataFrame:
+    """Grain: one row per fraud alert, always one flagged posting of fact_transactions.
+
+    A new alert is OPEN; the amount at risk is the posting's amount in EUR, lost if it was
+    posted (a declined debit lost nothing); nothing is recovered yet.
+    """
+    at_risk = F.col("amount_eur")
+    lost = F.when((F.col("status") == "POSTED") & (F.col("direction") == "DEBIT"), at_risk)
+    return fact.where("is_fraud_flagged").select(
+        F.concat(F.lit("FA-"), F.col("transaction_id")).alias("alert_id"),
+        "date_key",
+        "transaction_id",
+        "posted_at",
+        "account_key",
+        "client_key",
+        "transaction_type_key",
+        "channel_key",
+        F.col("fraud_rule").alias("rule_id"),
+        F.lit("rules").alias("detected_by"),
+        F.col("fraud_score").alias("score"),
+        F.col("fraud_rule").alias("fraud_type"),
+        F.lit("OPEN").alias("case_status"),
+        at_risk.alias("amount_at_risk"),
+        F.coalesce(lost, F.lit(0)).cast(MONEY).alias("amount_lost"),
+        F.lit(0).cast(MONEY).alias("amount_recovered"),
+        *LINEAGE,
+    )
+
+
+def _loan_keys(
+    loans: DataFrame, accounts: DataFrame, clients: DataFrame, products: DataFrame
+) -> DataFrame:
+    """Loans with the keys of their client, disbursement account and product of the day."""
+    return (
+        loans.join(F.broadcast(clients.select("client_id", "client_key")), "client_id", "left")
+        .join(F.broadcast(accounts.select("account_id", "account_key")), "account_id", "left")
+        .join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
+    )
+
+
+def delinquency_bucket(dpd: Column) -> Column:
+    return (
+        F.when(dpd <= 0, "current")
+        .when(dpd <= 30, "1-30")
+        .when(dpd <= 60, "31-60")
+        .when(dpd <= 90, "61-90")
+        .otherwise("90+")
+    )
+
+
+def fact_loans(
+    loans: DataFrame, accounts: DataFrame, clients: DataFrame, products: DataFrame, day: date
+) -> DataFrame:
+    """Grain: one row per loan (accumulating snapshot): milestones as date keys, the amounts
+    and the state as of the partition's day."""
+    return _loan_keys(loans, accounts, clients, products).select(
+        "loan_id",
+        F.lit(date_key(day)).alias("date_key"),
+        _key("client_key"),
+        _key("account_key"),
+        _key("product_key"),
+        _date_key("applied_on").alias("application_date_key"),
+        _date_key("decided_on").alias("decision_date_key"),
+        _date_key("disbursed_on").alias("disbursement_date_key"),
+        "client_id",
+        "product_code",
+        "branch_code",
+        "decision",
+        "status",
+        "principal",
+        "currency",
+        "annual_rate",
+        "term_months",
+        "installment",
+        "outstanding_principal",
+        "days_past_due",
+        delinquency_bucket(F.col("days_past_due")).alias("delinquency_bucket"),
+        *LINEAGE,
+    )
+
+
+def fact_payments(
+    payments: DataFrame,
+    loans: DataFrame,
+    accounts: DataFrame,
+    clients: DataFrame,
+    products: DataFrame,
+    day: date,
+) -> DataFrame:
+    """Grain: one row per loan installment, in the partition of the day it was settled."""
+    keyed = _loan_keys(loans, accounts, clients, products).select(
+        "loan_id", "client_key", "account_key", "product_key"
+    )
+    return payments.join(F.broadcast(keyed), "loan_id", "left").select(
+        F.lit(date_key(day)).alias("date_key"),
+        "installment_id",
+        "loan_id",
+        _key("client_key"),
+        _key("account_key"),
+        _key("product_key"),
+        _date_key("due_date").alias("due_date_key"),
+        "installment_no",
+        "due_date",
+        "amount_due",
+        "principal_part",
+        "interest_part",
+        "fee_part",
+        "paid_amount",
+        "late_fee",
+        "paid_at",
+        "status",
+        F.greatest(F.datediff(F.lit(day), F.col("due_date")), F.lit(0)).alias("days_late"),
+        *LINEAGE,
+    )
+
+
+def fact_revenue(pnl: DataFrame, products: DataFrame, day: date) -> DataFrame:
+    """Grain: one row per day x branch x product (profit is computed by PostgreSQL)."""
+    return pnl.join(
+        F.broadcast(products.select("product_code", "product_key")), "product_code", "left"
+    ).select(
+        F.lit(date_key(day)).alias("date_key"),
+        "branch_code",
+        _key("product_key"),
+        "product_code",
+        "interest_income",
+        "fee_income",
+        "other_income",
+        "operating_cost",
+        "provisions",
+        *LINEAGE,
+    )
