@@ -5,6 +5,7 @@ bank-assets demo [--date D] [--transactions N]      simulate + materialize one d
 bank-assets run --date D [--end D2]                 materialize a day (or range, one run)
 bank-assets status [--json]                         warehouse tables: rows per partition
 bank-assets query NAME [--date D] | --list          an analyst question, answered
+bank-assets dictionary                              write docs/data_dictionary.md
 bank-assets bench --transactions N [--days D] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
 bank-assets stop                                    stop the embedded PostgreSQL server
@@ -259,6 +260,16 @@ def cmd_query(args) -> int:
     return 0
 
 
+def cmd_dictionary(args) -> int:
+    from bank_assets.lib.dictionary import markdown
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(markdown(Settings.from_env().dsn()))
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     import dagster as dg
 
@@ -266,6 +277,11 @@ def cmd_bench(args) -> int:
     from bank_assets.lib.simulator import simulate
 
     home = Path(args.home or Settings.from_env().home / "bench").resolve()
+    if (home / "postgres").exists():  # every bench starts from an empty lake and warehouse
+        from bank_assets.lib.embedded import stop_embedded_postgres
+
+        stop_embedded_postgres(home / "postgres")
+    shutil.rmtree(home, ignore_errors=True)
     os.environ["BANK_ASSETS_HOME"] = str(home)
     os.environ.pop("BANK_ASSETS_LAKE_URL", None)
     settings = Settings.from_env()
@@ -373,12 +389,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--list", action="store_true", help="list the queries and what they answer")
     s.set_defaults(func=cmd_query)
 
+    s = sub.add_parser("dictionary", help="write the data dictionary (markdown)")
+    s.add_argument("--output", default=str(PROJECT_ROOT / "docs" / "data_dictionary.md"))
+    s.set_defaults(func=cmd_dictionary)
+
     s = sub.add_parser("bench", help="simulate and materialize on a separate embedded stack")
     s.add_argument("--transactions", type=int, default=1_000_000, help="per day")
     s.add_argument("--days", type=int, default=1)
     s.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 20))
     s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--home", help="state directory (default: $BANK_ASSETS_HOME/bench)")
+    s.add_argument("--home", help="state directory, wiped first (default: $BANK_ASSETS_HOME/bench)")
     s.add_argument("--json", action="store_true", help="last line: one JSON object")
     s.set_defaults(func=cmd_bench)
 

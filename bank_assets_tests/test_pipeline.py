@@ -1,12 +1,11 @@
 """End to end through Dagster: landing files on S3 -> raw -> staged -> curated -> PostgreSQL,
-with exact reconciliation against the simulator's manifest, idempotent re-runs, and a date
-range materialized as one run."""
+with exact reconciliation against the simulator's manifest and idempotent re-runs (date ranges
+as one run: test_star_schema.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 
 import dagster as dg
 import psycopg
@@ -14,9 +13,9 @@ import pytest
 
 from bank_assets.definitions import defs
 from bank_assets.lib.lake import LakeError
-from bank_assets.lib.warehouse import TABLES
 from bank_assets.lib.simulator import DEFECTS, simulate
 from bank_assets.lib.sources import TRANSACTIONS
+from bank_assets.lib.warehouse import TABLES
 from bank_assets_tests.conftest import DAY
 
 pytestmark = pytest.mark.slow
@@ -118,36 +117,6 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
     before = checksum(pg_dsn)
     assert materialize(resources, DAY.isoformat()).success
     assert checksum(pg_dsn) == before
-
-
-def test_date_range_is_one_run_and_chains_scd2(resources, lake, pg_dsn):
-    days = [DAY + timedelta(days=i) for i in range(3)]
-    results = simulate(lake, days[0], 3, 1_000, seed=8)
-    job = defs.resolve_job_def("daily_warehouse")
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            resources=resources,
-            tags={
-                "dagster/asset_partition_range_start": days[0].isoformat(),
-                "dagster/asset_partition_range_end": days[-1].isoformat(),
-            },
-        )
-        assert result.success
-        assert len(instance.get_runs()) == 1
-    loaded = dict(
-        query(pg_dsn, "select batch_id, count(*) from dw.fact_transactions group by 1 order by 1")
-    )
-    assert loaded == {
-        d: r.manifest["tables"]["transactions"]["expected"]["staged"] for d, r in zip(days, results)
-    }
-    # Same population every day: one version per client, current, valid from the first day.
-    assert query(
-        pg_dsn,
-        "select count(*), count(*) filter (where is_current), min(valid_from), max(version) "
-        "from dw.dim_clients where client_key <> -1",
-    ) == [(results[0].manifest["tables"]["clients"]["rows"],) * 2 + (days[0], 1)]
-    assert query(pg_dsn, "select count(*) from dw.dim_dates where date_key > 0") == [(3,)]
 
 
 def test_a_day_that_has_not_landed_is_not_processed(resources, lake):

@@ -87,9 +87,10 @@ TABLES: dict[str, WarehouseTable] = {
             natural_key="account_id",
             grain="one row per account version (SCD2)",
         ),
-        _dimension("dim_products", "product_key", "one row per product"),
-        _dimension("dim_merchants", "merchant_key", "one row per merchant"),
-        _dimension("dim_currencies", "currency_key", "one row per currency", newer="rate_date"),
+        # a re-run of an older day never overwrites the latest delivery (nor its lineage)
+        _dimension("dim_products", "product_key", "one row per product", newer="batch_id"),
+        _dimension("dim_merchants", "merchant_key", "one row per merchant", newer="batch_id"),
+        _dimension("dim_currencies", "currency_key", "one row per currency", newer="batch_id"),
         _dimension("dim_transaction_types", "transaction_type_key", "one row per type"),
         _dimension("dim_channels", "channel_key", "one row per channel"),
         _fact("dim_satisfaction", "one row per survey response", partitioned=False),

@@ -2,7 +2,7 @@
 with last_posting as (
     select distinct on (account_id) account_id, currency, balance_after
     from dw.fact_transactions
-    where date_key <= to_char(%(date)s::date, 'YYYYMMDD')::int
+    where date_key <= to_char(%(date)s::date, 'YYYYMMDD')::int and account_key <> -1
     order by account_id, posted_at desc, transaction_id desc
 )
 select currency, count(*) as accounts, sum(balance_after) as total_balance,
