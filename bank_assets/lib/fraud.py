@@ -4,7 +4,8 @@ Signals (each a rule id, with the weight it adds to the score):
 
   card_testing    night-time (00:00-05:00 UTC) small card-not-present payments, 3 or more within
                   30 minutes of each other, and the large card-not-present payment that follows
-  velocity        6 or more postings on the account within 5 minutes either side
+  velocity        6 or more card payments at a terminal on the account within 3 minutes either
+                  side
   new_country     the account's only payment abroad that day, and a large one (>= 300 EUR)
   unusual_amount  at least 10 times the account's average debit of the day, and >= 500 EUR
 
@@ -34,6 +35,7 @@ def signals(tx: DataFrame) -> dict[str, Column]:
     account = Window.partitionBy("account_id")
     timed = account.orderBy(seconds)
     cnp = F.col("channel").isin(*CARD_NOT_PRESENT)
+    card_present = F.col("channel") == "POS"
     small_test = cnp & (F.col("amount_eur") < SMALL_EUR) & (F.hour("posted_at") < 5)
     tests_around = F.sum(small_test.cast("int")).over(timed.rangeBetween(-1800, 1800))
     tests_before = F.sum(small_test.cast("int")).over(timed.rangeBetween(-1800, -1))
@@ -43,7 +45,8 @@ def signals(tx: DataFrame) -> dict[str, Column]:
     return {
         "card_testing": (small_test & (tests_around >= 3))
         | (cnp & (F.col("amount_eur") >= LARGE_CNP_EUR) & (tests_before >= 3)),
-        "velocity": F.count(F.lit(1)).over(timed.rangeBetween(-300, 300)) >= 6,
+        "velocity": card_present
+        & (F.sum(card_present.cast("int")).over(timed.rangeBetween(-180, 180)) >= 6),
         "new_country": abroad
         & (F.sum(abroad.cast("int")).over(account) == 1)
         & (F.col("amount_eur") >= LARGE_ABROAD_EUR),
