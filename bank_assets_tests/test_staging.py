@@ -23,6 +23,7 @@ VALID = {
     "currency": "EUR",
     "balance_after": "100.00",
     "status": "POSTED",
+    "merchant_id": "M0000001",
     "merchant_name": "Cafe",
     "mcc": "5812",
     "counterparty_iban": "",

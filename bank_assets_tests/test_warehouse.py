@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import dagster as dg
 import psycopg
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.lib import curated, staging
+from bank_assets.lib import curated, facts, staging
 from bank_assets.lib.simulator import simulate
 from bank_assets.lib.sources import SOURCES
 from bank_assets.lib.spark import read_landing
 from bank_assets.lib.warehouse import TABLES, Warehouse
+from bank_assets.resources import WarehouseResource
 from bank_assets_tests.conftest import DAY
 
 
@@ -33,10 +35,44 @@ def star(spark, tmp_path_factory):
             .select(*staging.staged_columns(staging.STAGING[name]))
             .cache()
         )
-    clients = curated.dim_clients(staged["clients"], DAY).cache()
-    accounts = curated.dim_accounts(staged["accounts"], DAY).cache()
-    fact = curated.fact_transactions(staged["transactions"], accounts, clients, DAY).cache()
-    return {"clients": clients, "accounts": accounts, "fact": fact, "manifest": result.manifest}
+    dims = {
+        "dw.dim_dates": curated.dim_dates(spark, DAY),
+        "dw.dim_clients": curated.dim_clients(staged["clients"], DAY).cache(),
+        "dw.dim_accounts": curated.dim_accounts(staged["accounts"], DAY).cache(),
+        "dw.dim_products": curated.dim_products(staged["products"], DAY).cache(),
+        "dw.dim_merchants": curated.dim_merchants(staged["merchants"], DAY).cache(),
+        "dw.dim_currencies": curated.dim_currencies(staged["fx_rates"], DAY).cache(),
+    }
+    fact = facts.fact_transactions(
+        staged["transactions"],
+        dims["dw.dim_accounts"],
+        dims["dw.dim_clients"],
+        dims["dw.dim_products"],
+        dims["dw.dim_merchants"],
+        staged["fx_rates"],
+        DAY,
+    ).cache()
+    return {
+        "clients": dims["dw.dim_clients"],
+        "accounts": dims["dw.dim_accounts"],
+        "dims": dims,
+        "fact": fact,
+        "manifest": result.manifest,
+    }
+
+
+def load_dimensions(wh: Warehouse, star: dict) -> None:
+    """What the fact's foreign keys point to, loaded first (as the warehouse assets do)."""
+    from bank_assets.defs.reference import assets as reference_assets
+
+    for table, df in star["dims"].items():
+        wh.load(df, TABLES[table], DAY)
+    for asset in reference_assets:
+        dg.materialize(
+            [asset],
+            partition_key=DAY.isoformat(),
+            resources={"warehouse": WarehouseResource(dsn=wh.dsn)},
+        )
 
 
 def rows_of(dsn: str, query: str, params=()) -> list[tuple]:
@@ -46,6 +82,7 @@ def rows_of(dsn: str, query: str, params=()) -> list[tuple]:
 
 def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
     wh = Warehouse(pg_dsn)
+    load_dimensions(wh, star)
     fact = TABLES["dw.fact_transactions"]
     expected = star["manifest"]["tables"]["transactions"]["expected"]["staged"]
     assert wh.load(star["fact"], fact, DAY).rows == expected
@@ -131,6 +168,7 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
 
 def test_status_lists_every_table_with_partitions(star, pg_dsn):
     wh = Warehouse(pg_dsn)
+    load_dimensions(wh, star)
     wh.load(star["fact"], TABLES["dw.fact_transactions"], DAY)
     status = wh.status()["tables"]
     assert set(status) >= {"fact_transactions", "dim_clients", "dim_accounts", "dim_dates"}
