@@ -147,32 +147,40 @@ ISO_INSTANT = (
 )
 
 
-def _transactions_typed() -> dict[str, Column]:
-    return {
-        "transaction_id": text("transaction_id"),
-        "account_id": text("account_id"),
-        # ISO 8601 with Z or an offset -> the UTC instant (the session time zone is UTC).
-        "posted_at": F.when(
-            text("posted_at").rlike(ISO_INSTANT), text("posted_at").try_cast(TimestampType())
-        ),
-        "transaction_type": code("transaction_type"),
-        "channel": code("channel"),
-        "direction": code("direction"),
-        "amount": F.when(text("amount").rlike(AMOUNT_TEXT), text("amount").try_cast(MONEY)),
-        "currency": code("currency"),
-        "balance_after": F.when(
-            text("balance_after").rlike(AMOUNT_TEXT), text("balance_after").try_cast(MONEY)
-        ),
-        "status": code("status"),
-        "merchant_id": text("merchant_id"),
-        "merchant_name": text("merchant_name"),
-        "mcc": text("mcc"),
-        "counterparty_iban": F.upper(F.regexp_replace(text("counterparty_iban"), r"\s", "")),
-        "transfer_id": text("transfer_id"),
-        "card_masked": text("card_masked"),
-        "country": code("country"),
-        "description": text("description"),
-    }
+INTEGER_TEXT = r"^-?[0-9]+$"
+FX = DecimalType(18, 8)
+KINDS: dict[str, Callable[[str], Column]] = {
+    "text": text,
+    "code": code,
+    "date": iso_date,
+    "money": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(MONEY)),
+    "rate": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(RATE)),
+    "fx": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(FX)),
+    "int": lambda n: F.when(text(n).rlike(INTEGER_TEXT), text(n).try_cast(IntegerType())),
+    # ISO 8601 with Z or an offset -> the UTC instant (the session time zone is UTC).
+    "timestamp": lambda n: F.when(text(n).rlike(ISO_INSTANT), text(n).try_cast(TimestampType())),
+    "iban": lambda n: F.upper(F.regexp_replace(text(n), r"\s", "")),
+    "bool": lambda n: F.when(F.lower(text(n)).isin("true", "false"), F.lower(text(n)) == "true"),
+}
+
+
+def typed_by(source: SourceTable, kinds: dict[str, str]) -> Callable[[], dict[str, Column]]:
+    """Staged column -> its typed expression, each column by its kind (text unless said)."""
+    return lambda: {c: KINDS[kinds.get(c, "text")](c) for c in source.columns}
+
+
+TRANSACTION_KINDS = dict(
+    posted_at="timestamp",
+    transaction_type="code",
+    channel="code",
+    direction="code",
+    amount="money",
+    currency="code",
+    balance_after="money",
+    status="code",
+    counterparty_iban="iban",
+    country="code",
+)
 
 
 def _transactions_rules(day: date) -> list[Rule]:
@@ -236,21 +244,6 @@ def _transactions_rules(day: date) -> list[Rule]:
 
 # ---- master and event tables: typed from a declaration -----------------------------------
 
-INTEGER_TEXT = r"^-?[0-9]+$"
-FX = DecimalType(18, 8)
-KINDS: dict[str, Callable[[str], Column]] = {
-    "text": text,
-    "code": code,
-    "date": iso_date,
-    "money": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(MONEY)),
-    "rate": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(RATE)),
-    "fx": lambda n: F.when(text(n).rlike(AMOUNT_TEXT), text(n).try_cast(FX)),
-    "int": lambda n: F.when(text(n).rlike(INTEGER_TEXT), text(n).try_cast(IntegerType())),
-    "timestamp": lambda n: F.when(text(n).rlike(ISO_INSTANT), text(n).try_cast(TimestampType())),
-    "iban": lambda n: F.upper(F.regexp_replace(text(n), r"\s", "")),
-    "bool": lambda n: F.when(F.lower(text(n)).isin("true", "false"), F.lower(text(n)) == "true"),
-}
-
 
 def declared(
     source: SourceTable,
@@ -263,9 +256,6 @@ def declared(
     standard rules follow from the declaration: required fields present, typed values parse,
     codes known, currencies ISO 4217 (a `currency` column), then the table's own rules."""
 
-    def typed_columns() -> dict[str, Column]:
-        return {c: KINDS[kinds.get(c, "text")](c) for c in source.columns}
-
     def rules(day: date) -> list[Rule]:
         parsed = {c: c for c, k in kinds.items() if k not in ("text", "code", "iban")}
         out = [missing(*required)]
@@ -274,7 +264,7 @@ def declared(
         out += [known_currency()] if "currency" in source.columns else []
         return out + extra(day)
 
-    return StagingSpec(source, typed_columns, rules)
+    return StagingSpec(source, typed_by(source, kinds), rules)
 
 
 def _not_negative(*columns: str) -> Callable[[date], list[Rule]]:
@@ -296,7 +286,9 @@ def _not_negative(*columns: str) -> Callable[[date], list[Rule]]:
 
 
 STAGING: dict[str, StagingSpec] = {
-    "transactions": StagingSpec(TRANSACTIONS, _transactions_typed, _transactions_rules),
+    "transactions": StagingSpec(
+        TRANSACTIONS, typed_by(TRANSACTIONS, TRANSACTION_KINDS), _transactions_rules
+    ),
     "clients": declared(
         CLIENTS,
         dict(
