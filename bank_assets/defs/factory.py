@@ -316,3 +316,17 @@ def source_assets(name: str) -> list[dg.AssetsDefinition]:
         staged_assets(staging.STAGING[name]),
         warehouse_asset("quarantine", name, f"quarantine.{name}"),
     ]
+
+
+def star_assets(
+    name: str,
+    inputs: Sequence[Input],
+    transform: Callable[..., DataFrame],
+    grain: str,
+    deps: Sequence[Sequence[str]] = (),
+) -> list[dg.AssetsDefinition]:
+    """A star-schema table in both places: curated Parquet, then `dw.<name>` in PostgreSQL."""
+    return [
+        curated_asset(name, inputs, transform, grain, deps),
+        warehouse_asset("curated", name, f"dw.{name}"),
+    ]

@@ -1,7 +1,7 @@
 """Loans domain: the loan book -> fact_loans (accumulating snapshot); settled installments ->
 fact_payments."""
 
-from bank_assets.defs.factory import curated_asset, source_assets, warehouse_asset
+from bank_assets.defs.factory import source_assets, star_assets
 from bank_assets.lib.facts import fact_loans, fact_payments
 
 DIMENSIONS = [("curated", "dim_accounts"), ("curated", "dim_clients"), ("curated", "dim_products")]
@@ -9,20 +9,18 @@ DIMENSIONS = [("curated", "dim_accounts"), ("curated", "dim_clients"), ("curated
 assets = [
     *source_assets("loans"),
     *source_assets("loan_payments"),
-    curated_asset(
+    *star_assets(
         "fact_loans",
         inputs=[("staged", "loans"), *DIMENSIONS],
         transform=fact_loans,
         deps=[["curated", "dim_dates"]],
         grain="one row per loan (accumulating snapshot as of the partition's day)",
     ),
-    curated_asset(
+    *star_assets(
         "fact_payments",
         inputs=[("staged", "loan_payments"), ("staged", "loans"), *DIMENSIONS],
         transform=fact_payments,
         deps=[["curated", "dim_dates"]],
         grain="one row per loan installment, in the partition of the day it was settled",
     ),
-    warehouse_asset("curated", "fact_loans", "dw.fact_loans"),
-    warehouse_asset("curated", "fact_payments", "dw.fact_payments"),
 ]

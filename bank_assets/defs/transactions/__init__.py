@@ -1,11 +1,11 @@
 """Transactions domain: postings -> fact_transactions (scored for fraud)."""
 
-from bank_assets.defs.factory import curated_asset, source_assets, warehouse_asset
+from bank_assets.defs.factory import source_assets, star_assets
 from bank_assets.lib.facts import fact_transactions
 
 assets = [
     *source_assets("transactions"),
-    curated_asset(
+    *star_assets(
         "fact_transactions",
         inputs=[
             ("staged", "transactions"),
@@ -19,5 +19,4 @@ assets = [
         deps=[["curated", "dim_dates"]],
         grain="one row per posting on one account (an internal transfer is two rows)",
     ),
-    warehouse_asset("curated", "fact_transactions", "dw.fact_transactions"),
 ]
