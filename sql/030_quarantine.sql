@@ -1,6 +1,7 @@
 -- Quarantine: one row per landed row that failed an error-level rule, with the rule id, a reason
 -- a person can act on, where it came from (file, line) and the raw payload as landed.
--- One table per source (bank_assets/lib/sources.py), all of the same shape.
+-- One table per source (bank_assets/lib/sources.py), all shaped like this one: the others are
+-- created from the list of sources by Warehouse.apply_ddl (bank_assets/lib/warehouse.py).
 create table if not exists quarantine.transactions (
     batch_id     date not null,
     record_key   text,
@@ -13,18 +14,3 @@ create table if not exists quarantine.transactions (
     record_hash  text not null
 );
 create index if not exists quarantine_transactions_batch on quarantine.transactions (batch_id, rule_id);
-do $$
-declare
-    source text;
-begin
-    foreach source in array array[
-        'clients', 'accounts', 'products', 'merchants', 'fx_rates', 'loans', 'loan_payments',
-        'branch_pnl', 'surveys'
-    ] loop
-        execute format(
-            'create table if not exists quarantine.%I (like quarantine.transactions including all)',
-            source
-        );
-    end loop;
-end
-$$;

@@ -156,13 +156,22 @@ class Warehouse:
             ) from e
 
     def apply_ddl(self) -> None:
-        """Create schemas, tables and indexes from sql/*.sql (idempotent)."""
+        """Create schemas, tables and indexes from sql/*.sql, one quarantine table per source
+        (shaped like quarantine.transactions), then the views of sql/views (idempotent)."""
         if self._ddl_applied:
             return
-        files = sorted(SQL_DIR.glob("*.sql")) + sorted((SQL_DIR / "views").glob("*.sql"))
         with self.connect() as conn:
             conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK,))
-            for path in files:
+            for path in sorted(SQL_DIR.glob("*.sql")):
+                conn.execute(path.read_text())
+            for source in SOURCES:
+                conn.execute(
+                    sql.SQL("create table if not exists {} (like {} including all)").format(
+                        sql.Identifier("quarantine", source),
+                        sql.Identifier("quarantine", "transactions"),
+                    )
+                )
+            for path in sorted((SQL_DIR / "views").glob("*.sql")):
                 conn.execute(path.read_text())
         self._ddl_applied = True
 
