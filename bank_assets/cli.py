@@ -4,7 +4,8 @@ bank-assets simulate --date 2026-11-20 [--days N] [--transactions N] [--seed S]
 bank-assets demo [--date D] [--transactions N]      simulate + materialize one day
 bank-assets run --date D [--end D2]                 materialize a day (or range, one run)
 bank-assets status [--json]                         warehouse tables: rows per partition
-bank-assets query NAME [--date D] | --list          an analyst question, answered
+bank-assets query --list                            the analyst questions
+bank-assets query NAME [--date D]                   answer one for a day
 bank-assets dictionary                              write docs/data_dictionary.md
 bank-assets bench --transactions N [--days D] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
