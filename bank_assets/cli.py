@@ -219,9 +219,10 @@ def cmd_demo(args) -> int:
         f = figures[key]
         print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}")
     status = Warehouse(settings.dsn()).status()
-    print(f"\n{'warehouse table':<34}{'rows':>12}")
+    print(f"\n{'warehouse table':<34}{'rows':>12}  (of the day; whole table if not per day)")
     for name, t in status["tables"].items():
-        print(f"{name:<34}{t['partitions'].get(args.date.isoformat(), 0):>12,}")
+        rows = t["partitions"].get(args.date.isoformat(), 0) if t["partitions"] else t["rows"]
+        print(f"{name:<34}{rows:>12,}")
     print(
         f"\nsimulated in {t1 - t0:.1f}s, materialized in {t2 - t1:.1f}s"
         f"\nlake:      {lake.uri('')}"
