@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bank_assets.lib import curated, facts
+from bank_assets.lib import curated, facts, fraud
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
     rows = {
         r.transaction_id: r
         for r in facts.fact_transactions(
-            tx, accounts, clients, products, merchants, fx, day
+            tx, tx.select(*fraud.COLUMNS), accounts, clients, products, merchants, fx, day
         ).collect()
     }
     client_key = clients.first().client_key

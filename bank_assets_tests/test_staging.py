@@ -61,7 +61,7 @@ def test_valid_row_is_staged_typed_and_in_utc(spark):
     assert row["_disposition"] == staging.STAGED and row["rule_id"] is None
     assert row["amount"] == Decimal("12.50") and row["balance_after"] == Decimal("100.00")
     assert row["posted_at"].replace(tzinfo=None) == datetime(2026, 11, 20, 10, 30)
-    assert row["raw_payload"] is None and len(row["record_hash"]) == 64
+    assert row["raw_payload"] is None and len(row["record_hash"]) == 16
 
 
 @pytest.mark.parametrize(

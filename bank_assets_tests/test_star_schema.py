@@ -157,6 +157,15 @@ def test_every_fact_key_resolves(star):
     ) == [(0,)]
 
 
+def test_fraud_alerts_find_what_the_simulator_planted(star):
+    planted = {tx for m in star.manifests for tx in m["fraud"]}
+    alerts = {r[0] for r in star.rows("select transaction_id from dw.fact_fraudes")}
+    found = planted & alerts
+    assert len(planted) > 20
+    assert len(found) / len(alerts) >= 0.9  # precision
+    assert len(found) / len(planted) >= 0.9  # recall
+
+
 def test_balance_chain_is_exact_to_the_cent(star):
     # A conflicting duplicate quarantines a real posting: its account's chain has a known gap.
     gaps = (

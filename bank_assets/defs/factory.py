@@ -195,7 +195,9 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
     return _stage
 
 
-Input = tuple[str, str]  # (zone, table) of a lake table read for the same day
+# (zone, table) of a lake table read for the same day, or (zone, table, columns) for a few of
+# its columns (the data source then reads only those).
+Input = tuple[str, str] | tuple[str, str, Sequence[str]]
 
 
 def curated_asset(
@@ -208,10 +210,11 @@ def curated_asset(
     """Lake tables of the day -> a curated star-schema table, built by a pure function in lib/:
     `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
     `deps` adds upstream assets the transform does not read (ordering only)."""
+    upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs))
 
     @dg.asset(
         key=["curated", name],
-        deps=[dg.AssetKey(list(i)) for i in inputs] + [dg.AssetKey(list(d)) for d in deps],
+        deps=[dg.AssetKey(list(i)) for i in upstream] + [dg.AssetKey(list(d)) for d in deps],
         group_name="curated",
         kinds={"spark", "parquet"},
         partitions_def=daily,
@@ -223,7 +226,7 @@ def curated_asset(
     ) -> dg.MaterializeResult:
         started, rows, size, schema = time.perf_counter(), {}, 0, None
         for day in partition_days(context):
-            frames = [read_table(spark.session, lake.lake, z, t, day) for z, t in inputs]
+            frames = [read_table(spark.session, lake.lake, *i[:2], day, *i[2:]) for i in inputs]
             df = transform(*frames, day) if inputs else transform(spark.session, day)
             written = write_table(df, lake.lake, "curated", name, day)
             rows[day], size, schema = written.rows, size + written.bytes, df.schema

@@ -11,13 +11,15 @@ Signals (each a rule id, with the weight it adds to the score):
 
 The score is a noisy-or of the signals that fire (1 - product of (1 - weight)); a posting is
 flagged at FLAG_AT or above and its alert names the strongest rule. One window pass per account
-(one shuffle), so scoring a 1,000,000-posting day costs seconds.
+(one shuffle) over a narrow projection of the postings (COLUMNS); the few postings that score
+above 0 are broadcast back onto the wide rows, which are never shuffled.
 """
 
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType
 
 from bank_assets.lib import reference as ref
 
@@ -26,6 +28,18 @@ FLAG_AT = 0.6
 HOME_COUNTRY = "FR"
 SMALL_EUR, LARGE_CNP_EUR, LARGE_ABROAD_EUR, UNUSUAL_EUR = 5, 200, 300, 500
 CARD_NOT_PRESENT = tuple(c for c, (_, cnp) in ref.CHANNEL_NAMES.items() if cnp)
+# What the signals read of a posting (besides amount_eur, derived from amount and currency).
+COLUMNS = (
+    "transaction_id",
+    "account_id",
+    "posted_at",
+    "channel",
+    "direction",
+    "amount",
+    "currency",
+    "country",
+)
+SCORE = DecimalType(5, 4)
 
 
 def signals(tx: DataFrame) -> dict[str, Column]:
@@ -56,11 +70,12 @@ def signals(tx: DataFrame) -> dict[str, Column]:
     }
 
 
-def scored(tx: DataFrame) -> DataFrame:
-    """`tx` with fraud_score (0-1, 4 decimals), fraud_rule (the strongest rule that fired) and
-    is_fraud_flagged."""
-    fired = signals(tx)
-    flags = tx.select("*", *[c.alias(f"_sig_{r}") for r, c in fired.items()])
+def scores(movements: DataFrame) -> DataFrame:
+    """transaction_id, fraud_score (0-1, 4 decimals), fraud_rule (the strongest rule that fired)
+    and is_fraud_flagged of the postings that score above 0; `movements` has the COLUMNS of
+    `signals`, one row per posting."""
+    fired = signals(movements)
+    flags = movements.select("transaction_id", *[c.alias(f"_sig_{r}") for r, c in fired.items()])
     keep = F.lit(1.0)
     for rule, weight in WEIGHTS.items():
         keep = keep * F.when(F.col(f"_sig_{rule}"), F.lit(1 - weight)).otherwise(F.lit(1.0))
@@ -68,10 +83,24 @@ def scored(tx: DataFrame) -> DataFrame:
     for rule in WEIGHTS:  # by weight, strongest first
         hit = F.col(f"_sig_{rule}")
         strongest = F.when(hit, rule) if strongest is None else strongest.when(hit, rule)
-    score = F.round(F.lit(1.0) - keep, 4).cast("decimal(5,4)")
+    score = F.round(F.lit(1.0) - keep, 4).cast(SCORE)
     return flags.select(
-        "*",
+        "transaction_id",
         score.alias("fraud_score"),
         strongest.alias("fraud_rule"),
         (score >= FLAG_AT).alias("is_fraud_flagged"),
-    ).drop(*[f"_sig_{r}" for r in WEIGHTS])
+    ).where(F.col("fraud_score") > 0)
+
+
+def scored(postings: DataFrame, scores: DataFrame) -> DataFrame:
+    """`postings` with the fraud columns of `scores` (0, no rule, not flagged where absent).
+
+    The scores are few (postings above 0), so they are broadcast: the postings keep their
+    partitioning and are not shuffled."""
+    joined = postings.join(F.broadcast(scores), "transaction_id", "left")
+    return joined.select(
+        *postings.columns,
+        F.coalesce("fraud_score", F.lit(0).cast(SCORE)).alias("fraud_score"),
+        "fraud_rule",
+        F.coalesce("is_fraud_flagged", F.lit(False)).alias("is_fraud_flagged"),
+    )

@@ -86,7 +86,8 @@ class _LakeReader(DataSourceReader):
         path = f"{base}/{source_file}"
         if self.format == "parquet":
             parquet = pq.ParquetFile(fs.open_input_file(path))
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            columns = self.arrow_schema.names
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
                 yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
             return
         with fs.open_input_stream(path) as f:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from pathlib import Path
@@ -35,7 +36,12 @@ def get_session(master: str, driver_memory: str = "4g") -> SparkSession:
         log_config = Path(__file__).with_name("log4j2.properties")
         builder = (
             builder.master(master)
-            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
+            # The parallel collector: batch throughput, no concurrent GC threads competing with
+            # the tasks for the cores (measured ~5% faster than G1 on the 2-core bench).
+            .config(
+                "spark.driver.extraJavaOptions",
+                f"-Dlog4j2.configurationFile={log_config} -XX:+UseParallelGC",
+            )
             .config("spark.driver.memory", driver_memory)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -93,8 +99,16 @@ def read_landing(
     return df, [f["path"] for f in files]
 
 
-def read_table(spark: SparkSession, lake: Lake, zone: str, table: str, day: date) -> DataFrame:
-    """One day of a lake table, with the schema its Parquet files were written with."""
+def read_table(
+    spark: SparkSession,
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    columns: Sequence[str] | None = None,
+) -> DataFrame:
+    """One day of a lake table, with the schema its Parquet files were written with; only
+    `columns` of it when given (the data source reads just those columns from the files)."""
     relative = day_path(zone, table, day)
     infos = lake.files(relative, ".parquet")
     if not infos:
@@ -103,6 +117,8 @@ def read_table(spark: SparkSession, lake: Lake, zone: str, table: str, day: date
             f"materialize [{zone}, {table}] for partition {day} first"
         )
     schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
+    if columns is not None:
+        schema = StructType([schema[c] for c in columns])
     files = [{"path": i.path.removeprefix(lake.base + "/"), "landed_at": ""} for i in infos]
     return (
         spark.read.format("bank_lake")

@@ -430,16 +430,17 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, i
     """
     columns = list(spec.source.columns)
     key = spec.source.key
-    record_hash = F.sha2(
-        F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in columns]), 256
+    # 64-bit hash of the record as landed (fields joined with a separator, NULL marked), the
+    # content compared between rows of one key and, as 16 hex digits, the row's record_hash.
+    content = F.xxhash64(
+        F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in columns])
     )
     position = F.struct(F.col("_source_file"), F.col("_line"))
     df = raw.select(
         "*",
-        record_hash.alias("record_hash"),
-        F.xxhash64(*columns).alias("_content"),
+        content.alias("_content"),
         *[expr.alias(f"{TYPED_PREFIX}{name}") for name, expr in spec.typed().items()],
-    )
+    ).withColumn("record_hash", F.lower(F.lpad(F.hex("_content"), 16, "0")))
     repeated = (
         df.where(F.col(key).isNotNull())
         .groupBy(key)

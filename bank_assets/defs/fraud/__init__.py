@@ -1,12 +1,12 @@
 """Fraud domain: flagged postings -> fact_fraudes (one row per alert)."""
 
 from bank_assets.defs.factory import star_assets
-from bank_assets.lib.facts import fact_fraudes
+from bank_assets.lib.facts import FRAUDES_READS, fact_fraudes
 
 assets = [
     *star_assets(
         "fact_fraudes",
-        inputs=[("curated", "fact_transactions")],
+        inputs=[("curated", "fact_transactions", FRAUDES_READS)],
         transform=lambda fact, day: fact_fraudes(fact),
         grain="one row per fraud alert, always linked to its posting in fact_transactions",
     ),

@@ -1,6 +1,7 @@
 """Transactions domain: postings -> fact_transactions (scored for fraud)."""
 
 from bank_assets.defs.factory import source_assets, star_assets
+from bank_assets.lib import fraud
 from bank_assets.lib.facts import fact_transactions
 
 assets = [
@@ -9,6 +10,7 @@ assets = [
         "fact_transactions",
         inputs=[
             ("staged", "transactions"),
+            ("staged", "transactions", fraud.COLUMNS),
             ("curated", "dim_accounts"),
             ("curated", "dim_clients"),
             ("curated", "dim_products"),
