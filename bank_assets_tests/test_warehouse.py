@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.lib import curated, facts, staging
+from bank_assets.lib import curated, facts, fraud, staging
 from bank_assets.lib.simulator import simulate
 from bank_assets.lib.sources import SOURCES
 from bank_assets.lib.spark import read_landing
@@ -45,6 +45,7 @@ def star(spark, tmp_path_factory):
     }
     fact = facts.fact_transactions(
         staged["transactions"],
+        staged["transactions"].select(*fraud.COLUMNS),
         dims["dw.dim_accounts"],
         dims["dw.dim_clients"],
         dims["dw.dim_products"],

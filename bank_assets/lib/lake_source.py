@@ -100,7 +100,7 @@ class _LakeReader(DataSourceReader):
             raise ValueError(f"unknown lake format {self.format!r}")
         stamp = datetime.fromisoformat(landed_at)
         table = table.append_column(
-            "_landed_at", pa.array([stamp] * len(table), pa.timestamp("us", tz="UTC"))
+            "_landed_at", pa.repeat(pa.scalar(stamp, pa.timestamp("us", tz="UTC")), len(table))
         )
         yield from _cast(table, self.arrow_schema).to_batches(max_chunksize=BATCH_ROWS)
 
@@ -152,15 +152,14 @@ def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Ta
     good = table.append_column("_line", pa.array(good_lines, pa.int64()))
     good = good.append_column("_raw_line", pa.nulls(len(good), pa.string()))
     good = good.append_column("_error", pa.nulls(len(good), pa.string()))
-    rows = [good]
-    if bad:
+    table = good
+    if bad:  # malformed lines go back in their place, so the table stays in file order
         malformed = {c: pa.nulls(len(bad), pa.string()) for c in columns}
         malformed["_line"] = pa.array([b[0] for b in bad], pa.int64())
         malformed["_raw_line"] = pa.array([b[1] for b in bad], pa.string())
         malformed["_error"] = pa.array([b[2] for b in bad], pa.string())
-        rows.append(pa.table(malformed))
-    table = pa.concat_tables(rows).sort_by("_line")
-    return table.append_column("_source_file", pa.array([source_file] * len(table), pa.string()))
+        table = pa.concat_tables([good, pa.table(malformed)]).sort_by("_line")
+    return table.append_column("_source_file", pa.repeat(pa.scalar(source_file), len(table)))
 
 
 def read_landing_jsonl(data: bytes, columns: list[str], source_file: str) -> pa.Table:
@@ -190,7 +189,7 @@ def read_landing_jsonl(data: bytes, columns: list[str], source_file: str) -> pa.
     table = pa.table(
         {k: pa.array(v, pa.int64() if k == "_line" else pa.string()) for k, v in values.items()}
     )
-    return table.append_column("_source_file", pa.array([source_file] * len(table), pa.string()))
+    return table.append_column("_source_file", pa.repeat(pa.scalar(source_file), len(table)))
 
 
 @dataclass

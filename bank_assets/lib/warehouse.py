@@ -202,6 +202,10 @@ class Warehouse:
             )
             with self.connect() as conn:
                 conn.execute("set local synchronous_commit to off")
+                conn.execute("set local work_mem to '64MB'")  # the merges sort in memory
+                # Fresh COPY targets have no statistics: without them the planner picks nested
+                # loops for the merges (measured 2.4 s instead of 0.2 s on 75,000 accounts).
+                conn.execute(sql.SQL("analyze {}").format(stage_id))
                 swap = {
                     "replace_day": self._replace_day,
                     "scd2": self._scd2,
