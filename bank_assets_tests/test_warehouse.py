@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import dagster as dg
@@ -12,8 +13,8 @@ from pyspark.sql import functions as F
 from bank_assets.lib import curated, facts, fraud, staging
 from bank_assets.lib.simulator import simulate
 from bank_assets.lib.sources import SOURCES
-from bank_assets.lib.spark import read_landing
-from bank_assets.lib.warehouse import TABLES, Warehouse
+from bank_assets.lib.spark import copy_to_warehouse, read_landing, write_table
+from bank_assets.lib.warehouse import TABLES, Warehouse, WarehouseTable
 from bank_assets.resources import WarehouseResource
 from bank_assets_tests.conftest import DAY
 
@@ -54,6 +55,8 @@ def star(spark, tmp_path_factory):
         DAY,
     ).cache()
     return {
+        "spark": spark,
+        "lake": lake,
         "clients": dims["dw.dim_clients"],
         "accounts": dims["dw.dim_accounts"],
         "dims": dims,
@@ -62,12 +65,25 @@ def star(spark, tmp_path_factory):
     }
 
 
+def load(star: dict, wh: Warehouse, df, table: WarehouseTable, day=DAY):
+    """`df` written to the lake as a table of its own, then loaded as the warehouse assets do."""
+    name = f"frame_{uuid.uuid4().hex[:8]}"
+    write_table(df, star["lake"], "curated", name, day)
+    return wh.load(
+        lambda stage: copy_to_warehouse(
+            star["spark"], star["lake"], "curated", name, day, wh.dsn, stage
+        ),
+        table,
+        day,
+    )
+
+
 def load_dimensions(wh: Warehouse, star: dict) -> None:
     """What the fact's foreign keys point to, loaded first (as the warehouse assets do)."""
     from bank_assets.defs.reference import assets as reference_assets
 
     for table, df in star["dims"].items():
-        wh.load(df, TABLES[table], DAY)
+        load(star, wh, df, TABLES[table])
     for asset in reference_assets:
         dg.materialize(
             [asset],
@@ -86,10 +102,10 @@ def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
     load_dimensions(wh, star)
     fact = TABLES["dw.fact_transactions"]
     expected = star["manifest"]["tables"]["transactions"]["expected"]["staged"]
-    assert wh.load(star["fact"], fact, DAY).rows == expected
+    assert load(star, wh, star["fact"], fact, DAY).rows == expected
     snapshot = rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id")
     assert len(snapshot) == expected
-    assert wh.load(star["fact"], fact, DAY).rows == expected
+    assert load(star, wh, star["fact"], fact, DAY).rows == expected
     assert rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
     assert rows_of(
         pg_dsn,
@@ -102,7 +118,7 @@ def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
         F.when(F.col("transaction_id").endswith("7"), F.lit(-1)).otherwise(F.col("amount")),
     )
     with pytest.raises(Exception, match=r"amount_check|check constraint"):
-        wh.load(boom, fact, DAY)
+        load(star, wh, boom, fact, DAY)
     assert rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
     leftovers = rows_of(
         pg_dsn,
@@ -127,11 +143,11 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
     )
     clients_day2 = curated.dim_clients(staged_day2, day2)
 
-    wh.load(star["clients"], dim, DAY)
-    wh.load(clients_day2, dim, day2)
+    load(star, wh, star["clients"], dim, DAY)
+    load(star, wh, clients_day2, dim, day2)
     snapshot = rows_of(pg_dsn, "select * from dw.dim_clients order by client_key")
-    wh.load(star["clients"], dim, DAY)  # re-running an earlier day changes nothing
-    wh.load(clients_day2, dim, day2)
+    load(star, wh, star["clients"], dim, DAY)  # re-running an earlier day changes nothing
+    load(star, wh, clients_day2, dim, day2)
     assert rows_of(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
 
     versions = rows_of(
@@ -156,7 +172,7 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
         ),
         day2,
     )
-    wh.load(corrected, dim, day2)
+    load(star, wh, corrected, dim, day2)
     versions = rows_of(
         pg_dsn,
         "select city, valid_to, is_current from dw.dim_clients where client_id = %s "
@@ -170,7 +186,7 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
 def test_status_lists_every_table_with_partitions(star, pg_dsn):
     wh = Warehouse(pg_dsn)
     load_dimensions(wh, star)
-    wh.load(star["fact"], TABLES["dw.fact_transactions"], DAY)
+    load(star, wh, star["fact"], TABLES["dw.fact_transactions"], DAY)
     status = wh.status()["tables"]
     assert set(status) >= {"fact_transactions", "dim_clients", "dim_accounts", "dim_dates"}
     n = star["fact"].count()

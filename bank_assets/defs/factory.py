@@ -15,6 +15,7 @@ from bank_assets.defs.partitions import daily, partition_days, single_run
 from bank_assets.lib import staging
 from bank_assets.lib.sources import SOURCES, SourceTable
 from bank_assets.lib.spark import (
+    copy_to_warehouse,
     count_rows,
     read_landing,
     read_table,
@@ -301,8 +302,13 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         started, rows = time.perf_counter(), {}
         for day in partition_days(context):
-            df = read_table(spark.session, lake.lake, zone, name, day)
-            loaded = warehouse.warehouse.load(df, target, day)
+            loaded = warehouse.warehouse.load(
+                lambda stage, day=day: copy_to_warehouse(
+                    spark.session, lake.lake, zone, name, day, warehouse.warehouse.dsn, stage
+                ),
+                target,
+                day,
+            )
             rows[day] = loaded.rows
             context.log.info(f"{table} {day}: {loaded.rows} rows in {loaded.seconds:.1f}s")
         return dg.MaterializeResult(

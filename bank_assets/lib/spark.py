@@ -20,7 +20,7 @@ from pyspark.sql.types import StructType
 
 from bank_assets.lib.lake import Lake, LakeError, day_path
 from bank_assets.lib.lake_source import LakeDataSource
-from bank_assets.lib.warehouse_sink import WarehouseSink
+from bank_assets.lib.warehouse_copy import WarehouseCopy
 
 
 def get_session(master: str, driver_memory: str = "4g") -> SparkSession:
@@ -57,7 +57,7 @@ def get_session(master: str, driver_memory: str = "4g") -> SparkSession:
     if not master.startswith("sc://"):
         spark.sparkContext.setLogLevel("ERROR")
     spark.dataSource.register(LakeDataSource)
-    spark.dataSource.register(WarehouseSink)
+    spark.dataSource.register(WarehouseCopy)
     return spark
 
 
@@ -109,13 +109,7 @@ def read_table(
 ) -> DataFrame:
     """One day of a lake table, with the schema its Parquet files were written with; only
     `columns` of it when given (the data source reads just those columns from the files)."""
-    relative = day_path(zone, table, day)
-    infos = lake.files(relative, ".parquet")
-    if not infos:
-        raise LakeError(
-            f"{zone}/{table} has no data for {day} at {lake.uri(relative)}: "
-            f"materialize [{zone}, {table}] for partition {day} first"
-        )
+    infos = _day_files(lake, zone, table, day)
     schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
@@ -128,6 +122,37 @@ def read_table(
         .option("format", "parquet")
         .load()
     )
+
+
+def copy_to_warehouse(
+    spark: SparkSession, lake: Lake, zone: str, table: str, day: date, dsn: str, target: str
+) -> list[str]:
+    """COPY one day of a lake table into the PostgreSQL table `target` ("schema.name"), one
+    Spark task per Parquet file (see lib/warehouse_copy.py); the columns copied."""
+    infos = _day_files(lake, zone, table, day)
+    columns = pq.read_schema(lake.fs.open_input_file(infos[0].path)).names
+    (
+        spark.read.format("bank_pg_copy")
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps([i.path.removeprefix(lake.base + "/") for i in infos]))
+        .option("dsn", dsn)
+        .option("table", target)
+        .option("columns", json.dumps(columns))
+        .load()
+        .collect()
+    )
+    return columns
+
+
+def _day_files(lake: Lake, zone: str, table: str, day: date):
+    relative = day_path(zone, table, day)
+    infos = lake.files(relative, ".parquet")
+    if not infos:
+        raise LakeError(
+            f"{zone}/{table} has no data for {day} at {lake.uri(relative)}: "
+            f"materialize [{zone}, {table}] for partition {day} first"
+        )
+    return infos
 
 
 def write_table(df: DataFrame, lake: Lake, zone: str, table: str, day: date) -> Written:

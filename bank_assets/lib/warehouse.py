@@ -1,7 +1,7 @@
 """The PostgreSQL warehouse: DDL, atomic day loads, and what is loaded.
 
-A load goes: Spark tasks COPY the day's rows into a private unlogged staging table
-(`warehouse_sink`), then one transaction swaps them in, then the staging table is dropped:
+A load goes: Spark tasks COPY the day's lake files into a private staging table
+(`warehouse_copy`), then one transaction swaps them in, then the staging table is dropped:
 
   replace_day  facts and quarantine: the day's rows are replaced (a fact's daily partition is
                created if needed and truncated; other tables delete WHERE batch_id = day)
@@ -15,9 +15,9 @@ SQL values are always parameters; identifiers go through `psycopg.sql.Identifier
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -175,8 +175,10 @@ class Warehouse:
                 conn.execute(path.read_text())
         self._ddl_applied = True
 
-    def load(self, df, table: WarehouseTable, day: date) -> Loaded:
-        """Replace (or merge) one day of `table` with the rows of the Spark DataFrame `df`."""
+    def load(self, fill: Callable[[str], list[str]], table: WarehouseTable, day: date) -> Loaded:
+        """Replace (or merge) one day of `table` with the rows `fill` COPYs into the private
+        table it is given ("schema.name"); `fill` returns the columns it filled (see
+        `spark.copy_to_warehouse`)."""
         self.apply_ddl()
         started = time.perf_counter()
         run = uuid.uuid4().hex[:12]
@@ -192,14 +194,7 @@ class Warehouse:
         with self.connect(autocommit=True) as conn:
             conn.execute(sql.SQL(create).format(stage_id, target))
         try:
-            (
-                df.write.format("bank_pg")
-                .mode("append")
-                .option("dsn", self.dsn)
-                .option("table", ".".join(stage))
-                .option("columns", json.dumps(df.columns))
-                .save()
-            )
+            columns = fill(".".join(stage))
             with self.connect() as conn:
                 conn.execute("set local synchronous_commit to off")
                 conn.execute("set local work_mem to '64MB'")  # the merges sort in memory
@@ -211,7 +206,7 @@ class Warehouse:
                     "scd2": self._scd2,
                     "upsert": self._upsert,
                 }
-                swap[table.load](conn, table, stage_id, df.columns, day)
+                swap[table.load](conn, table, stage_id, columns, day)
                 rows = self._day_rows(conn, table, day)
         finally:
             with self.connect(autocommit=True) as conn:
