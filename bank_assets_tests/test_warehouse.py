@@ -182,6 +182,15 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
     assert [v[0] for v in versions][1:] == ["Quimper"] and len(versions) == 2
     assert versions[0][1] == day2 and versions[1][2]
 
+    # The exclusion constraint refuses a second version valid on the same days (at commit).
+    with pytest.raises(psycopg.errors.ExclusionViolation), psycopg.connect(pg_dsn) as conn:
+        conn.execute(
+            "insert into dw.dim_clients (client_key, client_id, row_hash, valid_from) "
+            "select client_key + 1000000, client_id, 'overlap', valid_from + 1 "
+            "from dw.dim_clients where client_id = %s and is_current",
+            (moved,),
+        )
+
 
 def test_status_lists_every_table_with_partitions(star, pg_dsn):
     wh = Warehouse(pg_dsn)
