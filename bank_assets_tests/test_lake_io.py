@@ -7,7 +7,15 @@ import pytest
 from pyspark.sql import functions as F
 
 from bank_assets.lib.lake import LakeError, day_path
-from bank_assets.lib.spark import count_rows, read_table, value_counts, write_split, write_table
+from bank_assets.lib.sources import SourceTable
+from bank_assets.lib.spark import (
+    count_rows,
+    land_raw,
+    read_table,
+    value_counts,
+    write_split,
+    write_table,
+)
 from bank_assets_tests.conftest import DAY
 
 
@@ -67,3 +75,28 @@ def test_reading_a_missing_day_says_what_to_do(spark, lake):
         LakeError, match=r"materialize \[staged, nothing\] for partition 2026-11-20"
     ):
         read_table(spark, lake, "staged", "nothing", DAY)
+
+
+def test_landing_becomes_raw_one_file_per_landed_file_and_replaces_the_day(spark, lake):
+    schema = SourceTable("t", "csv", ("k", "v"), key="k", grain="one row").raw_schema()
+    landing = day_path("landing", "t", DAY)
+    lake.write_bytes(f"{landing}/part-00000.csv", b"k,v\n1,a\n2,b,extra\n3,c\n")
+    lake.write_bytes(f"{landing}/part-00001.csv", b"k,v\n4,d\n")
+    written, files = land_raw(spark, lake, "t", DAY, "csv", schema)
+    assert (written.rows, written.files, len(files)) == (4, 2, 2)
+    rows = {r.k or r._raw_line: r for r in read_table(spark, lake, "raw", "t", DAY).collect()}
+    assert rows["4"]._source_file.endswith("part-00001.csv") and rows["4"]._line == 2
+    assert rows["2,b,extra"]._error == "expected 2 fields, found 3" and rows["1"].v == "a"
+    assert rows["3"]._landed_at is not None
+
+    # A file that cannot be landed fails the whole day and leaves the previous raw day as it was.
+    lake.write_bytes(f"{landing}/part-00002.csv", b"k,wrong\n5,e\n")
+    with pytest.raises(Exception, match=r"part-00002.csv: line 1: header"):
+        land_raw(spark, lake, "t", DAY, "csv", schema)
+    assert count_rows(lake, "raw", "t", DAY) == 4
+    assert len(lake.files(day_path("raw", "t", DAY), ".parquet")) == 2
+
+    # Landing again replaces the day: no row twice.
+    lake.write_bytes(f"{landing}/part-00002.csv", b"k,v\n5,e\n")
+    assert land_raw(spark, lake, "t", DAY, "csv", schema)[0].rows == 5
+    assert count_rows(lake, "raw", "t", DAY) == 5

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from bank_assets.lib import curated, facts, fraud, staging
 from bank_assets.lib.simulator import simulate
 from bank_assets.lib.sources import SOURCES
-from bank_assets.lib.spark import copy_to_warehouse, read_landing, write_table
+from bank_assets.lib.spark import copy_to_warehouse, land_raw, read_table, write_table
 from bank_assets.lib.warehouse import TABLES, Warehouse, WarehouseTable
 from bank_assets.resources import WarehouseResource
 from bank_assets_tests.conftest import DAY
@@ -28,7 +28,8 @@ def star(spark, tmp_path_factory):
     (result,) = simulate(lake, DAY, 1, 600, seed=5)
     staged = {}
     for name, source in SOURCES.items():
-        raw, _ = read_landing(spark, lake, name, DAY, source.file_format, source.raw_schema())
+        land_raw(spark, lake, name, DAY, source.file_format, source.raw_schema())
+        raw = read_table(spark, lake, "raw", name, DAY)
         classified, _ = staging.classify(raw, staging.STAGING[name], DAY)
         rows = staging.dispose(classified, staging.STAGING[name], DAY)
         staged[name] = (

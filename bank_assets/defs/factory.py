@@ -17,7 +17,7 @@ from bank_assets.lib.sources import SOURCES, SourceTable
 from bank_assets.lib.spark import (
     copy_to_warehouse,
     count_rows,
-    read_landing,
+    land_raw,
     read_table,
     value_counts,
     write_split,
@@ -50,10 +50,9 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
         started, rows, size, manifest_rows = time.perf_counter(), {}, 0, {}
         for day in partition_days(context):
             manifest = lake.lake.read_manifest(day)  # a day without a manifest is not processed
-            df, files = read_landing(
+            written, files = land_raw(
                 spark.session, lake.lake, source.name, day, source.file_format, source.raw_schema()
             )
-            written = write_table(df, lake.lake, "raw", source.name, day)
             rows[day], size = written.rows, size + written.bytes
             manifest_rows[day.isoformat()] = manifest["tables"][source.name]["rows"]
             context.log.info(f"{source.name} {day}: {written.rows} rows from {len(files)} files")

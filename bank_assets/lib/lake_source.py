@@ -1,19 +1,26 @@
-"""Spark reaches the lake through this Python data source (`format("bank_lake")`).
+"""Spark reaches the lake through these Python data sources.
 
-Why: Spark's own `s3a://` needs hadoop-aws jars, which cannot be installed here; a Python data
-source built on `pyarrow.fs` reads and writes S3 and local disks alike, runs on the executors
-(one input partition per file, so it scales out with a cluster) and is as fast as Spark's native
-Parquet path. Every batch is cast to the declared schema.
+Why: Spark's own `s3a://` needs hadoop-aws jars, which cannot be installed here; Python data
+sources built on `pyarrow.fs` read and write S3 and local disks alike, run on the executors
+(one input partition per file, so they scale out with a cluster) and are as fast as Spark's
+native Parquet path.
 
-Reading  (`spark.read.format("bank_lake").schema(S).options(...).load()`):
+Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
+one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
+string, and yields a row (source_file, rows, path): the rows never pass through the JVM.
   lake     LakeConfig as JSON
   files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
-  format   csv | jsonl (landing files, every column a string) | parquet
-  columns  JSON list of the expected source columns (csv, jsonl)
+  format   csv | jsonl
+  columns  JSON list of the expected source columns
+  schema   the raw table's Spark schema as JSON (source columns, then the lineage below)
+  dir      the raw day directory to write into; run_id names this run's files
+Lineage added: `_source_file`, `_line` (1-based line in the file, the header is line 1),
+`_landed_at`, and for a line that cannot be parsed `_raw_line` and `_error` (all source columns
+null). Nothing is dropped: every landed line becomes one row. The caller keeps only this run's
+files once every task succeeded (`keep_only`), or removes them if one failed (`remove_run`).
 
-Landing formats add lineage: `_source_file`, `_line` (1-based line in the file, the header is
-line 1), `_landed_at`, and for a line that cannot be parsed `_raw_line` and `_error` (all source
-columns null). Nothing is dropped here: every landed line becomes one row.
+Reading Parquet (`spark.read.format("bank_lake").schema(S).options(lake, files).load()`): one
+partition per file; only the columns of S are read, every batch is cast to S.
 
 Writing (`df.write.format("bank_lake").mode("overwrite").options(lake, routes, run_id)`):
 each task streams its batches into one Snappy Parquet file `part-<run_id>-*.parquet` per
@@ -73,8 +80,6 @@ class _LakeReader(DataSourceReader):
     def __init__(self, options, schema: StructType):
         self.lake = options["lake"]
         self.files = json.loads(options["files"])
-        self.format = options["format"]
-        self.columns = json.loads(options.get("columns", "[]"))
         self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
 
     def partitions(self):
@@ -82,27 +87,62 @@ class _LakeReader(DataSourceReader):
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         fs, base = LakeConfig.from_json(self.lake).filesystem()
+        parquet = pq.ParquetFile(fs.open_input_file(f"{base}/{partition.value['path']}"))
+        columns = self.arrow_schema.names
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
+
+
+class LandingDataSource(DataSource):
+    @classmethod
+    def name(cls) -> str:
+        return "bank_landing"
+
+    def schema(self) -> str:
+        return "source_file string, rows long, path string"
+
+    def reader(self, schema) -> DataSourceReader:
+        return _LandingReader(self.options)
+
+
+class _LandingReader(DataSourceReader):
+    """Landing file -> raw Parquet file, one task per file (see the module docstring)."""
+
+    def __init__(self, options):
+        self.lake = options["lake"]
+        self.files = json.loads(options["files"])
+        self.format = options["format"]
+        self.columns = json.loads(options["columns"])
+        schema = StructType.fromJson(json.loads(options["schema"]))
+        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
+        self.dir = options["dir"]
+        self.run_id = options["run_id"]
+
+    def partitions(self):
+        return [InputPartition(f) for f in self.files]
+
+    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str]]:
+        config = LakeConfig.from_json(self.lake)
+        fs, base = config.filesystem()
         source_file, landed_at = partition.value["path"], partition.value["landed_at"]
-        path = f"{base}/{source_file}"
-        if self.format == "parquet":
-            parquet = pq.ParquetFile(fs.open_input_file(path))
-            columns = self.arrow_schema.names
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-                yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
-            return
-        with fs.open_input_stream(path) as f:
+        with fs.open_input_stream(f"{base}/{source_file}") as f:
             data = f.read()
         if self.format == "csv":
             table = read_landing_csv(data, self.columns, source_file)
         elif self.format == "jsonl":
             table = read_landing_jsonl(data, self.columns, source_file)
         else:
-            raise ValueError(f"unknown lake format {self.format!r}")
-        stamp = datetime.fromisoformat(landed_at)
-        table = table.append_column(
-            "_landed_at", pa.repeat(pa.scalar(stamp, pa.timestamp("us", tz="UTC")), len(table))
+            raise ValueError(f"unknown landing format {self.format!r}")
+        stamp = pa.scalar(datetime.fromisoformat(landed_at), pa.timestamp("us", tz="UTC"))
+        table = _cast(
+            table.append_column("_landed_at", pa.repeat(stamp, len(table))), self.arrow_schema
         )
-        yield from _cast(table, self.arrow_schema).to_batches(max_chunksize=BATCH_ROWS)
+        path = f"{base}/{self.dir}/part-{self.run_id}-{uuid.uuid4().hex[:12]}.parquet"
+        if not config.is_s3:
+            fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        with fs.open_output_stream(path) as sink:
+            pq.write_table(table, sink, row_group_size=BATCH_ROWS, compression="snappy")
+        yield source_file, len(table), path
 
 
 def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -242,15 +282,26 @@ class _LakeWriter(DataSourceArrowWriter):
         fs, base = LakeConfig.from_json(self.lake).filesystem()
         keep = {p for m in messages if m is not None for p in m.paths}
         for route in self.routes:
-            for info in _list(fs, f"{base}/{route['dir']}"):
-                if info.path not in keep:
-                    fs.delete_file(info.path)
+            keep_only(fs, f"{base}/{route['dir']}", keep)
 
     def abort(self, messages) -> None:
-        fs, _ = LakeConfig.from_json(self.lake).filesystem()
-        for m in messages:
-            for path in m.paths if m is not None else []:
-                fs.delete_file(path)
+        fs, base = LakeConfig.from_json(self.lake).filesystem()
+        for route in self.routes:
+            remove_run(fs, f"{base}/{route['dir']}", self.run_id)
+
+
+def keep_only(fs, directory: str, keep: set[str]) -> None:
+    """Delete the files of `directory` not in `keep` (full paths): the older data of a day."""
+    for info in _list(fs, directory):
+        if info.path not in keep:
+            fs.delete_file(info.path)
+
+
+def remove_run(fs, directory: str, run_id: str) -> None:
+    """Delete the files a failed run wrote into `directory` (the older data stays)."""
+    for info in _list(fs, directory):
+        if info.base_name.startswith(f"part-{run_id}-"):
+            fs.delete_file(info.path)
 
 
 def _list(fs, directory: str):

@@ -19,7 +19,7 @@ from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
 
 from bank_assets.lib.lake import Lake, LakeError, day_path
-from bank_assets.lib.lake_source import LakeDataSource
+from bank_assets.lib.lake_source import LakeDataSource, LandingDataSource, keep_only, remove_run
 from bank_assets.lib.warehouse_copy import WarehouseCopy
 
 JVM_OPTIONS = "-XX:+UseParallelGC -XX:-DontCompileHugeMethods"
@@ -62,6 +62,7 @@ def get_session(master: str, driver_memory: str = "4g") -> SparkSession:
     if not master.startswith("sc://"):
         spark.sparkContext.setLogLevel("ERROR")
     spark.dataSource.register(LakeDataSource)
+    spark.dataSource.register(LandingDataSource)
     spark.dataSource.register(WarehouseCopy)
     return spark
 
@@ -76,10 +77,12 @@ class Written:
     uri: str
 
 
-def read_landing(
+def land_raw(
     spark: SparkSession, lake: Lake, table: str, day: date, file_format: str, schema: StructType
-) -> tuple[DataFrame, list[str]]:
-    """The day's landing files of a table as one DataFrame (one Spark partition per file)."""
+) -> tuple[Written, list[str]]:
+    """Replace the raw day of `table` with the day's landing files, each parsed and written as
+    one Parquet file by one Spark task (see lib/lake_source.py); what was written, and the
+    landing files. The older raw files go only once every file landed."""
     relative = day_path("landing", table, day)
     infos = lake.files(relative, f".{file_format}")
     if not infos:
@@ -91,17 +94,26 @@ def read_landing(
         }
         for info in infos
     ]
-    source_columns = [f.name for f in schema.fields if not f.name.startswith("_")]
-    df = (
-        spark.read.format("bank_lake")
-        .schema(schema)
-        .option("lake", lake.config.to_json())
-        .option("files", json.dumps(files))
-        .option("format", file_format)
-        .option("columns", json.dumps(source_columns))
-        .load()
-    )
-    return df, [f["path"] for f in files]
+    lake.ensure_ready()
+    target, run_id = day_path("raw", table, day), uuid.uuid4().hex[:12]
+    try:
+        landed = (
+            spark.read.format("bank_landing")
+            .option("lake", lake.config.to_json())
+            .option("files", json.dumps(files))
+            .option("format", file_format)
+            .option("columns", json.dumps([c for c in schema.names if not c.startswith("_")]))
+            .option("schema", schema.json())
+            .option("dir", target)
+            .option("run_id", run_id)
+            .load()
+            .collect()
+        )
+    except Exception:
+        remove_run(lake.fs, lake.abspath(target), run_id)
+        raise
+    keep_only(lake.fs, lake.abspath(target), {r["path"] for r in landed})
+    return _written(lake, target), [f["path"] for f in files]
 
 
 def read_table(
@@ -124,7 +136,6 @@ def read_table(
         .schema(schema)
         .option("lake", lake.config.to_json())
         .option("files", json.dumps(files))
-        .option("format", "parquet")
         .load()
     )
 
@@ -199,22 +210,25 @@ def _write(df, lake: Lake, day: date, routes: dict, route_column: str | None = N
     out = {}
     for value, route in zip(routes, spec):
         relative = route["dir"]
-        infos = lake.files(relative, ".parquet")
-        if not infos:  # an empty day still records its schema, so readers never guess
+        if not lake.files(relative, ".parquet"):  # an empty day still records its schema
             schema = arrow_schema
             if route["columns"]:
                 schema = pa.schema([arrow_schema.field(c) for c in route["columns"]])
             buffer = pa.BufferOutputStream()
             pq.write_table(schema.empty_table(), buffer, compression="snappy")
             lake.write_bytes(f"{relative}/part-empty.parquet", buffer.getvalue().to_pybytes())
-            infos = lake.files(relative, ".parquet")
-        out[value] = Written(
-            rows=_parquet_rows(lake, infos),
-            bytes=sum(i.size for i in infos),
-            files=len(infos),
-            uri=lake.uri(relative),
-        )
+        out[value] = _written(lake, relative)
     return out
+
+
+def _written(lake: Lake, relative: str) -> Written:
+    infos = lake.files(relative, ".parquet")
+    return Written(
+        rows=_parquet_rows(lake, infos),
+        bytes=sum(i.size for i in infos),
+        files=len(infos),
+        uri=lake.uri(relative),
+    )
 
 
 def count_rows(lake: Lake, zone: str, table: str, day: date) -> int:
