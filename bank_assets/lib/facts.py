@@ -100,8 +100,8 @@ def fact_transactions(
     return scored.select(*columns, *lineage)
 
 
-# The columns of fact_transactions that fact_fraudes reads (the rest is not read from the lake).
-FRAUDES_READS = (
+# What an alert carries over from its posting as is.
+_POSTING_KEYS = (
     "date_key",
     "transaction_id",
     "posted_at",
@@ -109,6 +109,10 @@ FRAUDES_READS = (
     "client_key",
     "transaction_type_key",
     "channel_key",
+)
+# The columns of fact_transactions that fact_fraudes reads (the rest is not read from the lake).
+FRAUDES_READS = (
+    *_POSTING_KEYS,
     "direction",
     "amount_eur",
     "status",
@@ -129,13 +133,7 @@ def fact_fraudes(fact: DataFrame) -> DataFrame:
     lost = F.when((F.col("status") == "POSTED") & (F.col("direction") == "DEBIT"), at_risk)
     return fact.where("is_fraud_flagged").select(
         F.concat(F.lit("FA-"), F.col("transaction_id")).alias("alert_id"),
-        "date_key",
-        "transaction_id",
-        "posted_at",
-        "account_key",
-        "client_key",
-        "transaction_type_key",
-        "channel_key",
+        *_POSTING_KEYS,
         F.col("fraud_rule").alias("rule_id"),
         F.lit("rules").alias("detected_by"),
         F.col("fraud_score").alias("score"),
