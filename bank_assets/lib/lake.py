@@ -90,6 +90,10 @@ class Lake:
     def abspath(self, relative: str) -> str:
         return f"{self.base}/{relative}"
 
+    def relative(self, path: str) -> str:
+        """The lake-relative form of a path `files` returned (what the data sources take)."""
+        return path.removeprefix(f"{self.base}/")
+
     def files(self, relative_dir: str, suffix: str = "") -> list[pafs.FileInfo]:
         """Files directly under a lake directory, sorted by path; [] when it does not exist."""
         selector = pafs.FileSelector(self.abspath(relative_dir), allow_not_found=True)

@@ -11,16 +11,17 @@ string, and yields a row (source_file, rows, path): the rows never pass through 
   lake     LakeConfig as JSON
   files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
   format   csv | jsonl
-  columns  JSON list of the expected source columns
-  schema   the raw table's Spark schema as JSON (source columns, then the lineage below)
+  schema   the raw table's Spark schema as JSON: the source columns expected in each file,
+           then the lineage columns below (names starting with "_")
   dir      the raw day directory to write into; run_id names this run's files
 Lineage added: `_source_file`, `_line` (1-based line in the file, the header is line 1),
 `_landed_at`, and for a line that cannot be parsed `_raw_line` and `_error` (all source columns
 null). Nothing is dropped: every landed line becomes one row. The caller keeps only this run's
 files once every task succeeded (`keep_only`), or removes them if one failed (`remove_run`).
 
-Reading Parquet (`spark.read.format("bank_lake").schema(S).options(lake, files).load()`): one
-partition per file; only the columns of S are read, every batch is cast to S.
+Reading Parquet (`spark.read.format("bank_lake").schema(S).options(lake, files).load()`, files
+a JSON list of lake-relative paths): one partition per file; only the columns of S are read,
+every batch is cast to S.
 
 Writing (`df.write.format("bank_lake").mode("overwrite").options(lake, routes, run_id)`):
 each task streams its batches into one Snappy Parquet file `part-<run_id>-*.parquet` per
@@ -87,7 +88,7 @@ class _LakeReader(DataSourceReader):
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         fs, base = LakeConfig.from_json(self.lake).filesystem()
-        parquet = pq.ParquetFile(fs.open_input_file(f"{base}/{partition.value['path']}"))
+        parquet = pq.ParquetFile(fs.open_input_file(f"{base}/{partition.value}"))
         columns = self.arrow_schema.names
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
             yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
@@ -112,8 +113,8 @@ class _LandingReader(DataSourceReader):
         self.lake = options["lake"]
         self.files = json.loads(options["files"])
         self.format = options["format"]
-        self.columns = json.loads(options["columns"])
         schema = StructType.fromJson(json.loads(options["schema"]))
+        self.columns = [c for c in schema.names if not c.startswith("_")]
         self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
         self.dir = options["dir"]
         self.run_id = options["run_id"]

@@ -88,11 +88,8 @@ def land_raw(
     if not infos:
         raise LakeError(f"no {file_format} files for {table} on {day} under {lake.uri(relative)}")
     files = [
-        {
-            "path": info.path.removeprefix(lake.base + "/"),
-            "landed_at": info.mtime.astimezone(UTC).isoformat(),
-        }
-        for info in infos
+        {"path": lake.relative(i.path), "landed_at": i.mtime.astimezone(UTC).isoformat()}
+        for i in infos
     ]
     lake.ensure_ready()
     target, run_id = day_path("raw", table, day), uuid.uuid4().hex[:12]
@@ -102,7 +99,6 @@ def land_raw(
             .option("lake", lake.config.to_json())
             .option("files", json.dumps(files))
             .option("format", file_format)
-            .option("columns", json.dumps([c for c in schema.names if not c.startswith("_")]))
             .option("schema", schema.json())
             .option("dir", target)
             .option("run_id", run_id)
@@ -130,12 +126,11 @@ def read_table(
     schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
-    files = [{"path": i.path.removeprefix(lake.base + "/"), "landed_at": ""} for i in infos]
     return (
         spark.read.format("bank_lake")
         .schema(schema)
         .option("lake", lake.config.to_json())
-        .option("files", json.dumps(files))
+        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
         .load()
     )
 
@@ -150,7 +145,7 @@ def copy_to_warehouse(
     (
         spark.read.format("bank_pg_copy")
         .option("lake", lake.config.to_json())
-        .option("files", json.dumps([i.path.removeprefix(lake.base + "/") for i in infos]))
+        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
         .option("dsn", dsn)
         .option("table", target)
         .option("columns", json.dumps(columns))
