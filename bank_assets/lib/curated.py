@@ -179,6 +179,17 @@ def natural_key(column: str) -> Column:
     return F.when(F.col(column).isNull(), F.lit(UNKNOWN_KEY)).otherwise(F.xxhash64(F.col(column)))
 
 
+def with_key(rows: DataFrame, dimension: DataFrame, natural: str, key: str) -> DataFrame:
+    """`rows` with the surrogate `key` of their `natural` key in the day's `dimension` rows (the
+    version valid that day; NULL where none). Dimensions of a day are small: broadcast."""
+    return rows.join(F.broadcast(dimension.select(natural, key)), natural, "left")
+
+
+def key_or_unknown(column: str) -> Column:
+    """A looked-up key column, the unknown member (-1) where it did not resolve."""
+    return F.coalesce(F.col(column), F.lit(UNKNOWN_KEY)).alias(column)
+
+
 def code_key(column: Column, codes) -> Column:
     """The key of a reference code: its 1-based position in `codes` (-1 if unknown)."""
     mapping = F.create_map(*[x for i, c in enumerate(codes, 1) for x in (F.lit(c), F.lit(i))])
@@ -236,25 +247,22 @@ def dim_satisfaction(
     surveys: DataFrame, clients: DataFrame, products: DataFrame, day: date
 ) -> DataFrame:
     """Grain: one row per survey response, keyed to the client version valid that day."""
-    return (
-        surveys.join(F.broadcast(clients.select("client_id", "client_key")), "client_id", "left")
-        .join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
-        .select(
-            F.xxhash64("survey_id").alias("survey_key"),
-            "survey_id",
-            F.lit(date_key(day)).alias("date_key"),
-            F.coalesce("client_key", F.lit(UNKNOWN_KEY)).alias("client_key"),
-            F.coalesce("product_key", F.lit(UNKNOWN_KEY)).alias("product_key"),
-            "client_id",
-            "product_code",
-            "channel",
-            "service",
-            "responded_at",
-            F.col("csat").cast("smallint").alias("csat"),
-            F.col("nps").cast("smallint").alias("nps"),
-            nps_category(F.col("nps")).alias("nps_category"),
-            F.col("complaint").alias("is_complaint"),
-            "comment",
-            *LINEAGE,
-        )
+    keyed = with_key(surveys, clients, "client_id", "client_key")
+    return with_key(keyed, products, "product_code", "product_key").select(
+        F.xxhash64("survey_id").alias("survey_key"),
+        "survey_id",
+        F.lit(date_key(day)).alias("date_key"),
+        key_or_unknown("client_key"),
+        key_or_unknown("product_key"),
+        "client_id",
+        "product_code",
+        "channel",
+        "service",
+        "responded_at",
+        F.col("csat").cast("smallint").alias("csat"),
+        F.col("nps").cast("smallint").alias("nps"),
+        nps_category(F.col("nps")).alias("nps_category"),
+        F.col("complaint").alias("is_complaint"),
+        "comment",
+        *LINEAGE,
     )

@@ -15,13 +15,16 @@ from pyspark.sql.types import DecimalType
 
 from bank_assets.lib import fraud
 from bank_assets.lib import reference as ref
-from bank_assets.lib.curated import LINEAGE, UNKNOWN_KEY, code_key, date_key
+from bank_assets.lib.curated import (
+    LINEAGE,
+    UNKNOWN_KEY,
+    code_key,
+    date_key,
+    key_or_unknown,
+    with_key,
+)
 
 MONEY = DecimalType(18, 2)
-
-
-def _key(column: str) -> Column:
-    return F.coalesce(F.col(column), F.lit(UNKNOWN_KEY)).alias(column)
 
 
 def _date_key(column: str) -> Column:
@@ -60,10 +63,10 @@ def fact_transactions(
             F.lit(date_key(day)).alias("date_key"),
             "transaction_id",
             "posted_at",
-            _key("account_key"),
-            _key("client_key"),
-            _key("product_key"),
-            _key("merchant_key"),
+            key_or_unknown("account_key"),
+            key_or_unknown("client_key"),
+            key_or_unknown("product_key"),
+            key_or_unknown("merchant_key"),
             code_key(F.col("transaction_type"), ref.TRANSACTION_TYPES).alias(
                 "transaction_type_key"
             ),
@@ -150,11 +153,9 @@ def _loan_keys(
     loans: DataFrame, accounts: DataFrame, clients: DataFrame, products: DataFrame
 ) -> DataFrame:
     """Loans with the keys of their client, disbursement account and product of the day."""
-    return (
-        loans.join(F.broadcast(clients.select("client_id", "client_key")), "client_id", "left")
-        .join(F.broadcast(accounts.select("account_id", "account_key")), "account_id", "left")
-        .join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
-    )
+    keyed = with_key(loans, clients, "client_id", "client_key")
+    keyed = with_key(keyed, accounts, "account_id", "account_key")
+    return with_key(keyed, products, "product_code", "product_key")
 
 
 def delinquency_bucket(dpd: Column) -> Column:
@@ -175,9 +176,9 @@ def fact_loans(
     return _loan_keys(loans, accounts, clients, products).select(
         "loan_id",
         F.lit(date_key(day)).alias("date_key"),
-        _key("client_key"),
-        _key("account_key"),
-        _key("product_key"),
+        key_or_unknown("client_key"),
+        key_or_unknown("account_key"),
+        key_or_unknown("product_key"),
         _date_key("applied_on").alias("application_date_key"),
         _date_key("decided_on").alias("decision_date_key"),
         _date_key("disbursed_on").alias("disbursement_date_key"),
@@ -214,9 +215,9 @@ def fact_payments(
         F.lit(date_key(day)).alias("date_key"),
         "installment_id",
         "loan_id",
-        _key("client_key"),
-        _key("account_key"),
-        _key("product_key"),
+        key_or_unknown("client_key"),
+        key_or_unknown("account_key"),
+        key_or_unknown("product_key"),
         _date_key("due_date").alias("due_date_key"),
         "installment_no",
         "due_date",
@@ -235,12 +236,10 @@ def fact_payments(
 
 def fact_revenue(pnl: DataFrame, products: DataFrame, day: date) -> DataFrame:
     """Grain: one row per day x branch x product (profit is computed by PostgreSQL)."""
-    return pnl.join(
-        F.broadcast(products.select("product_code", "product_key")), "product_code", "left"
-    ).select(
+    return with_key(pnl, products, "product_code", "product_key").select(
         F.lit(date_key(day)).alias("date_key"),
         "branch_code",
-        _key("product_key"),
+        key_or_unknown("product_key"),
         "product_code",
         "interest_income",
         "fee_income",
