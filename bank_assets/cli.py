@@ -6,6 +6,7 @@ bank-assets run --date D [--end D2]                 materialize a day (or range,
 bank-assets status [--json]                         warehouse tables: rows per partition
 bank-assets query --list                            the analyst questions
 bank-assets query NAME [--date D]                   answer one for a day
+bank-assets dq [--date D] [--json]                  data-quality checks and quarantine per table
 bank-assets dictionary                              write docs/data_dictionary.md
 bank-assets bench --transactions N [--days D] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
@@ -91,6 +92,16 @@ def run_days(instance, start: date, end: date, log_level: str = "INFO"):
         "dagster/asset_partition_range_end": end.isoformat(),
     }
     return job.execute_in_process(run_config=config, instance=instance, tags=tags)
+
+
+def checks_seconds(result) -> float:
+    """Seconds the run's asset checks took: per asset, the `checks_seconds` its checks share."""
+    per_asset: dict[str, float] = {}
+    for evaluation in result.get_asset_check_evaluations():
+        seconds = evaluation.metadata.get("checks_seconds")
+        if seconds is not None:
+            per_asset[evaluation.asset_key.to_user_string()] = seconds.value
+    return sum(per_asset.values())
 
 
 def asset_figures(result) -> dict[str, dict]:
@@ -262,6 +273,24 @@ def cmd_query(args) -> int:
     return 0
 
 
+def cmd_dq(args) -> int:
+    from bank_assets.lib import queries
+    from bank_assets.lib.warehouse import Warehouse
+
+    report = Warehouse(Settings.from_env().dsn()).dq_report(args.date)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    if not report:
+        print(f"no data-quality results for {args.date}: run the day first", file=sys.stderr)
+        return 1
+    columns = list(report[0])
+    answer = queries.Answer(columns, [tuple(r[c] for c in columns) for r in report])
+    print(f"Data quality of {args.date} (rules per table; failing rules named)")
+    print(queries.table(answer))
+    return 0
+
+
 def cmd_dictionary(args) -> int:
     from bank_assets.lib.dictionary import markdown
 
@@ -309,6 +338,7 @@ def cmd_bench(args) -> int:
         "days": args.days,
         "simulate_seconds": round(simulate_seconds, 2),
         "total_seconds": round(total, 2),
+        "checks_seconds": round(checks_seconds(result), 2),
         "transactions_per_second": round(transactions / total),
         "peak_rss_mb": rss.mb,
         "cpus": os.cpu_count(),
@@ -320,7 +350,8 @@ def cmd_bench(args) -> int:
     print(
         f"{transactions:,} transactions over {args.days} day(s): {total:.1f}s end to end "
         f"({report['transactions_per_second']:,}/s), simulation {simulate_seconds:.1f}s, "
-        f"peak RSS {rss.mb:,.0f} MB, {os.cpu_count()} CPUs"
+        f"peak RSS {rss.mb:,.0f} MB, {os.cpu_count()} CPUs; asset checks "
+        f"{report['checks_seconds']:.1f}s of it ({report['checks_seconds'] / total:.0%})"
     )
     if args.json:
         print(json.dumps(report))
@@ -384,6 +415,11 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="warehouse tables: rows per loaded partition")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("dq", help="data-quality results of a day: checks and quarantine per table")
+    day_args(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_dq)
 
     s = sub.add_parser("query", help="run an analyst question from sql/queries for a day")
     s.add_argument("name", nargs="?", help="query name (see --list)")

@@ -77,6 +77,7 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
     } <= set(report)
     assert report["transactions"] == 4000 and report["days"] == 2
     assert report["total_seconds"] > 0 and report["peak_rss_mb"] > 100
+    assert 0 < report["checks_seconds"] < report["total_seconds"]
     assets = report["assets"]
     assert assets["warehouse/fact_transactions"]["rows"] > 3000
     assert "end to end" in out.stdout

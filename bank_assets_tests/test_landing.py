@@ -32,11 +32,48 @@ def test_csv_keeps_malformed_lines_with_line_numbers():
 def test_csv_wrong_header_names_the_file_and_the_difference():
     with pytest.raises(LandingFormatError, match=r"part-9.csv: line 1: .*missing: \['note'\]"):
         read_landing_csv(b"id,amount\n1,2\n", COLUMNS, "landing/t/part-9.csv")
+    with pytest.raises(LandingFormatError, match=r"line 1: .*unexpected: \['channel'\]"):
+        read_landing_csv(b"id,amount,note,channel\n1,2,a,POS\n", COLUMNS, "landing/t/part-9.csv")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", r"part-3.csv: line 1: the file is empty"),
+        (
+            b"id,amount,note\n1,2.50,a\n2,3.00,caf\xe9\n",
+            r"part-3.csv: line 3 is not UTF-8 \(byte 0xe9\)",
+        ),
+    ],
+)
+def test_csv_unreadable_files_fail_naming_file_and_line(data, message):
+    with pytest.raises(LandingFormatError, match=message):
+        read_landing_csv(data, COLUMNS, "landing/t/part-3.csv")
+
+
+def test_csv_truncated_file_keeps_the_cut_line_with_its_reason():
+    table = read_landing_csv(b"id,amount,note\n1,2.50,a\n2,3.0", COLUMNS, "f.csv").to_pylist()
+    assert [(r["_line"], r["_raw_line"], r["_error"]) for r in table] == [
+        (2, None, None),
+        (3, "2,3.0", "expected 3 fields, found 2"),
+    ]
+
+
+def test_csv_header_only_is_a_day_without_rows():
+    assert read_landing_csv(b"id,amount,note\n", COLUMNS, "f.csv").num_rows == 0
 
 
 def test_csv_empty_strings_stay_text():
     table = read_landing_csv(b'id,amount,note\n1,,""\n', COLUMNS, "f.csv").to_pylist()
     assert table[0]["amount"] == "" and table[0]["note"] == ""
+
+
+def test_jsonl_lines_not_in_utf8_or_cut_are_kept_with_the_reason():
+    data = b'{"id": "1", "amount": "2", "note": "caf\xe9"}\n{"id": "2", "amo'
+    table = read_landing_jsonl(data, COLUMNS, "f.jsonl").to_pylist()
+    assert [r["_line"] for r in table] == [1, 2]
+    assert "can't decode byte 0xe9" in table[0]["_error"]
+    assert table[1]["_error"].startswith("invalid JSON") and table[1]["_raw_line"]
 
 
 def test_jsonl_scalars_become_text_and_bad_lines_are_kept():

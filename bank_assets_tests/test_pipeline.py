@@ -4,15 +4,21 @@ as one run: test_star_schema.py)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import os
+import subprocess
+import sys
 
 import dagster as dg
 import psycopg
 import pytest
 
 from bank_assets.definitions import defs
-from bank_assets.lib.lake import LakeError
+from bank_assets.lib import quality
+from bank_assets.lib.lake import LakeError, day_path
 from bank_assets.lib.simulator import DEFECTS, simulate
 from bank_assets.lib.sources import TRANSACTIONS
 from bank_assets.lib.warehouse import TABLES
@@ -106,12 +112,46 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
         assert landed_rows == staged + quarantined + dropped == table["rows"], name
 
     # The blocking reconciliation check passed for every source table, with its figures.
-    checks = {e.asset_key.path[1]: e for e in result.get_asset_check_evaluations()}
+    evaluations = result.get_asset_check_evaluations()
+    checks = {e.asset_key.path[1]: e for e in evaluations if e.check_name == "rows_accounted_for"}
     assert set(checks) == set(manifest)
     for name, evaluation in checks.items():
         assert evaluation.passed and evaluation.check_name == "rows_accounted_for"
         figures = evaluation.metadata["by_day"].value[DAY.isoformat()]
         assert figures["landed"] == figures["manifest"] == manifest[name]["rows"]
+
+    # Every rule of the catalogue was checked on its table's day; the fatal ones passed.
+    by_rule = {(e.asset_key.to_user_string(), e.check_name): e for e in evaluations}
+    for table, rules in quality.CATALOGUE.items():
+        for rule in rules:
+            evaluation = by_rule[(table, rule.id)]
+            assert evaluation.passed or rule.severity == quality.WARN, (table, rule.id)
+            if not table.startswith("warehouse/"):  # (SCD2 rules check every version)
+                assert evaluation.metadata["checked"].value == meta[table]["dagster/row_count"]
+    for table in ("staged/transactions", "curated/fact_transactions"):
+        assert by_rule[(table, "amounts_reconcile")].passed
+    loaded = [e for e in evaluations if e.check_name == "loaded_exactly"]
+    assert len(loaded) > 10 and all(e.passed for e in loaded)
+    # The planted orphan accounts are counted, under the 0.1% that would be fatal.
+    orphans = by_rule[("curated/fact_transactions", "keys_resolve")].metadata
+    assert orphans["failed"].value == tx["defects"]["orphan_account"]
+    # Error rules report what staging quarantined for them (none got through).
+    amounts = by_rule[("staged/transactions", "amount_positive")].metadata
+    assert (amounts["failed"].value, amounts["quarantined"].value) == (
+        0,
+        tx["defects"]["invalid_amount"],
+    )
+    # dq.results keeps one row per rule per table for the day, staging's rules included.
+    recorded = dict(
+        query(
+            pg_dsn,
+            "select table_name || ':' || rule_id, quarantined from dq.results where batch_id = %s",
+            (DAY,),
+        )
+    )
+    assert recorded["staged/transactions:unknown_currency"] == tx["defects"]["unknown_currency"]
+    assert recorded["staged/transactions:rows_accounted_for"] == tx["expected"]["quarantined"]
+    assert {f"{t}:{r.id}" for t, rules in quality.CATALOGUE.items() for r in rules} <= set(recorded)
 
     # Re-running the day gives exactly the same warehouse rows.
     before = checksum(pg_dsn)
@@ -133,12 +173,68 @@ def test_manifest_disagreeing_with_the_files_stops_before_the_warehouse(resource
         all_assets(), partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
     )
     assert not result.success
-    (failed,) = [
-        e for e in result.get_asset_check_evaluations() if e.asset_key.path[1] == "transactions"
-    ]
-    assert not failed.passed and f"unaccounted for on {DAY}" in failed.description
+    (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed.check_name == "rows_accounted_for" and failed.asset_key.path[1] == "transactions"
+    assert f"unaccounted for on {DAY}" in failed.description
     built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "staged/transactions" in built
     assert "curated/fact_transactions" not in built and "warehouse/fact_transactions" not in built
     assert "warehouse/dim_clients" in built  # other tables of the day are not held back
     assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]
+
+
+def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(resources, lake, pg_dsn):
+    """A fatal rule fails: its blocking check stops the table's downstream assets and says why;
+    a warn rule flags a row that goes on; `bank-assets dq` reports both."""
+    (landed,) = simulate(lake, DAY, 1, 500, seed=6)
+    (part,) = lake.files(day_path("landing", "transactions", DAY))
+    rows = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(part.path)).decode())))
+    header = rows[0]
+    card = next(i for i, r in enumerate(rows) if r[header.index("transaction_type")] == "FEE")
+    rows[card][header.index("description")] = "card 4111 1111 1111 1111 exp 12/28"
+    atm = next(
+        i
+        for i, r in enumerate(rows)
+        if r[header.index("transaction_type")] == "ATM_WITHDRAWAL"
+        and r[header.index("currency")] == "EUR"
+        and not r[header.index("transfer_id")]
+    )
+    rows[atm][header.index("amount")] = "4000.00"  # above the ATM limit: warn, kept
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    lake.write_bytes(lake.relative(part.path), out.getvalue().encode())
+
+    result = dg.materialize(
+        all_assets(), partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
+    )
+    assert not result.success
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+    failed = evaluations[("staged/transactions", "no_card_numbers")]
+    assert not failed.passed and failed.metadata["failed"].value == 1
+    assert "4111 1111 1111 1111" in str(failed.metadata["sample"].value)
+    warned = evaluations[("staged/transactions", "amount_within_type_limit")]
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.metadata["failed"].value >= 1
+    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "staged/transactions" in built and "warehouse/dim_clients" in built
+    assert "curated/fact_transactions" not in built and "warehouse/fact_transactions" not in built
+    assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]
+    alerts = query(pg_dsn, "select severity, subject from dq.alerts where kind = 'rule_warning'")
+    assert ("warn", f"staged/transactions:amount_within_type_limit:{DAY}") in alerts
+
+    env = {**os.environ, "BANK_ASSETS_PG_DSN": pg_dsn}
+    cmd = [sys.executable, "-m", "bank_assets.cli", "dq", "--date", DAY.isoformat()]
+    report = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    line = next(x for x in report.splitlines() if x.startswith("staged/transactions "))
+    assert "no_card_numbers" in line and "amount_within_type_limit" in line
+    as_json = subprocess.run([*cmd, "--json"], capture_output=True, text=True, env=env, check=True)
+    staged = next(r for r in json.loads(as_json.stdout) if r["table"] == "staged/transactions")
+    tx = landed.manifest["tables"]["transactions"]
+    assert (staged["fatal_failed"], staged["warn_failed"]) == (1, 1)
+    assert (staged["rows_checked"], staged["quarantined"]) == (
+        tx["rows"],
+        tx["expected"]["quarantined"],
+    )

@@ -1,15 +1,39 @@
--- Data-quality alerts: one row per failed run or failed blocking check, newest last.
--- Written by the alert sensors (bank_assets/defs/alerts.py), also posted to a webhook if set.
+-- Data-quality alerts: one row per failed run, failed blocking check or warn-level rule that
+-- flagged rows, newest last. Written by the alert sensors (bank_assets/defs/alerts.py) and the
+-- asset checks (bank_assets/defs/checks.py), also posted to a webhook if set.
 create table if not exists dq.alerts (
     alert_id      bigint generated always as identity primary key,
     raised_at     timestamptz not null default now(),
-    kind          text not null,      -- run_failure | check_failure
+    kind          text not null,      -- run_failure | check_failure | rule_warning
     severity      text not null check (severity in ('fatal', 'error', 'warn')),
     run_id        text,
     job_name      text,
     partition_key text,
     message       text not null,
-    details       jsonb not null default '{}'::jsonb,
-    unique (kind, run_id)
+    details       jsonb not null default '{}'::jsonb
 );
 create index if not exists alerts_raised_at on dq.alerts (raised_at);
+-- What an alert is about within its run ('' for the run itself; table:rule:day for a rule).
+alter table dq.alerts add column if not exists subject text not null default '';
+alter table dq.alerts drop constraint if exists alerts_kind_run_id_key;  -- before `subject`
+create unique index if not exists alerts_once on dq.alerts (kind, run_id, subject);
+
+-- Data-quality results: one row per rule per table per day (the latest run of that day), the
+-- history behind trend charts and `bank-assets dq`. Rules: bank_assets/lib/quality.py (Pandera
+-- catalogue), the staging rules that quarantine rows (bank_assets/lib/staging.py) and the
+-- reconciliation `rows_accounted_for`.
+create table if not exists dq.results (
+    batch_id     date not null,
+    table_name   text not null,      -- the asset: staged/transactions, curated/fact_loans, ...
+    rule_id      text not null,
+    severity     text not null check (severity in ('fatal', 'error', 'warn')),
+    description  text not null,
+    checked      bigint not null check (checked >= 0),
+    failed       bigint not null check (failed >= 0),
+    quarantined  bigint,             -- error rules: rows staging quarantined for the rule
+    passed       boolean not null,
+    sample       jsonb not null default '[]'::jsonb,
+    run_id       text,
+    checked_at   timestamptz not null default now(),
+    primary key (batch_id, table_name, rule_id)
+);

@@ -10,6 +10,14 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 from pyspark.sql import DataFrame
 
+from bank_assets.defs.checks import (
+    LOADED_EXACTLY,
+    check_specs,
+    report,
+    staging_results,
+    validate_days,
+    warehouse_results,
+)
 from bank_assets.defs.metadata import summary
 from bank_assets.defs.partitions import daily, partition_days, single_run
 from bank_assets.lib import staging
@@ -106,15 +114,21 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 asset=["staged", name],
                 blocking=True,
                 description=(
-                    "Landed rows = staged + quarantined + dropped exact duplicates, and landed "
-                    "rows = the manifest's count. Blocking: nothing downstream is built otherwise."
+                    "fatal: landed rows = staged + quarantined + dropped exact duplicates, and "
+                    "landed rows = the manifest's count"
                 ),
-            )
+            ),
+            *check_specs(f"staged/{name}"),
         ],
         partitions_def=daily,
         backfill_policy=single_run,
     )
-    def _stage(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
+    def _stage(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ):
         started = time.perf_counter()
         staged, quarantined, dropped, rules, size = {}, {}, {}, {}, [0, 0]
         reconciliation: dict[str, dict] = {}
@@ -179,6 +193,18 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 rule_failures=rules,
             ),
         )
+        days, checks_started = partition_days(context), time.perf_counter()
+        checked = validate_days(
+            lake.lake, f"staged/{name}", days, {d: rules[d.isoformat()] for d in days}
+        )
+        quarantine_results = [
+            result
+            for day in days
+            for result in staging_results(
+                spec, day, reconciliation[day.isoformat()], rules[day.isoformat()]
+            )
+        ]
+        yield from report(context, warehouse.warehouse, checked, checks_started, quarantine_results)
         unaccounted = [d for d, r in reconciliation.items() if not r["accounted_for"]]
         yield dg.AssetCheckResult(
             check_name="rows_accounted_for",
@@ -211,6 +237,7 @@ def curated_asset(
     `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
     `deps` adds upstream assets the transform does not read (ordering only)."""
     upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs))
+    specs = check_specs(f"curated/{name}")
 
     @dg.asset(
         key=["curated", name],
@@ -220,17 +247,21 @@ def curated_asset(
         partitions_def=daily,
         backfill_policy=single_run,
         description=f"Curated {name} (Parquet in the lake). Grain: {grain}.",
+        check_specs=specs,
     )
     def _curated(
-        context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource
-    ) -> dg.MaterializeResult:
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ):
         started, rows, size, schema = time.perf_counter(), {}, 0, None
         for day in partition_days(context):
             frames = [read_table(spark.session, lake.lake, *i[:2], day, *i[2:]) for i in inputs]
             df = transform(*frames, day) if inputs else transform(spark.session, day)
             written = write_table(df, lake.lake, "curated", name, day)
             rows[day], size, schema = written.rows, size + written.bytes, df.schema
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata=summary(
                 rows,
                 time.perf_counter() - started,
@@ -239,6 +270,10 @@ def curated_asset(
                 schema=schema,
             )
         )
+        if specs:
+            checks_started = time.perf_counter()
+            results = validate_days(lake.lake, f"curated/{name}", list(rows))
+            yield from report(context, warehouse.warehouse, results, checks_started)
 
     return _curated
 
@@ -274,11 +309,22 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
 
 
 def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
-    """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py)."""
+    """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py).
+    Checked after the load: replace_day tables hold exactly the lake's rows for the day, and the
+    catalogue's rules for the table as loaded (SCD2 integrity)."""
     target = TABLES[table]
+    key = ["warehouse", target.name if zone == "curated" else f"{zone}_{name}"]
+    exact = [
+        dg.AssetCheckSpec(
+            LOADED_EXACTLY,
+            asset=key,
+            blocking=True,
+            description="fatal: the day's rows in PostgreSQL = the day's rows in the lake",
+        )
+    ]
 
     @dg.asset(
-        key=["warehouse", target.name if zone == "curated" else f"{zone}_{name}"],
+        key=key,
         deps=[
             dg.AssetKey([zone, name]),
             *(dg.AssetKey(["warehouse", r]) for r in target.references),
@@ -292,13 +338,14 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             f"PostgreSQL {table}, loaded from {zone}/{name} by COPY and swapped in atomically "
             f"per day ({target.load}). Grain: {target.grain}."
         ),
+        check_specs=(exact if target.load == "replace_day" else []) + check_specs("/".join(key)),
     )
     def _warehouse(
         context: dg.AssetExecutionContext,
         spark: SparkResource,
         lake: LakeResource,
         warehouse: WarehouseResource,
-    ) -> dg.MaterializeResult:
+    ):
         started, rows = time.perf_counter(), {}
         for day in partition_days(context):
             loaded = warehouse.warehouse.load(
@@ -310,9 +357,14 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             )
             rows[day] = loaded.rows
             context.log.info(f"{table} {day}: {loaded.rows} rows in {loaded.seconds:.1f}s")
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata=summary(rows, time.perf_counter() - started, table=table)
         )
+        checks_started = time.perf_counter()
+        lake_rows = {day: count_rows(lake.lake, zone, name, day) for day in rows}
+        results = warehouse_results(warehouse.warehouse, "/".join(key), target, rows, lake_rows)
+        if results:
+            yield from report(context, warehouse.warehouse, results, checks_started)
 
     return _warehouse
 

@@ -21,23 +21,25 @@ class AlertDeliveryError(RuntimeError):
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # run_failure | check_failure
+    kind: str  # run_failure | check_failure | rule_warning
     severity: str  # fatal | error | warn
     message: str
     run_id: str | None = None
     job_name: str | None = None
     partition_key: str | None = None
     details: dict = field(default_factory=dict)
+    subject: str = ""  # what the alert is about within its run ("" = the run itself)
 
 
 def raise_alert(warehouse: Warehouse, alert: Alert, webhook_url: str | None = None) -> bool:
-    """Record the alert (once per kind and run); post it to the webhook. True if it was new."""
+    """Record the alert (once per kind, run and subject); post it to the webhook. True if it
+    was new."""
     warehouse.apply_ddl()
     with warehouse.connect() as conn:
         inserted = conn.execute(
             "insert into dq.alerts (kind, severity, run_id, job_name, partition_key, message, "
-            "details) values (%s, %s, %s, %s, %s, %s, %s) on conflict (kind, run_id) do nothing "
-            "returning alert_id",
+            "details, subject) values (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "on conflict (kind, run_id, subject) do nothing returning alert_id",
             (
                 alert.kind,
                 alert.severity,
@@ -46,6 +48,7 @@ def raise_alert(warehouse: Warehouse, alert: Alert, webhook_url: str | None = No
                 alert.partition_key,
                 alert.message,
                 Jsonb(alert.details),
+                alert.subject,
             ),
         ).fetchone()
     if inserted and webhook_url:

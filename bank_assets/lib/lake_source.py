@@ -151,7 +151,10 @@ def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Table:
-    """Parse a landing CSV: every column a string; bad lines kept with the reason."""
+    """Parse a landing CSV: every column a string; bad lines kept with the reason. A file that
+    cannot be read as a whole (empty, wrong header, not UTF-8) fails naming the file and line."""
+    if not data.strip():
+        raise LandingFormatError(f"{source_file}: line 1: the file is empty (no header line)")
     header_end = data.find(b"\n")
     header_line = data[: header_end if header_end >= 0 else len(data)]
     try:
@@ -183,6 +186,14 @@ def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Ta
             ),
         )
     except pa.ArrowInvalid as e:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad_text:
+            line = data.count(b"\n", 0, bad_text.start) + 1
+            raise LandingFormatError(
+                f"{source_file}: line {line} is not UTF-8 (byte "
+                f"0x{data[bad_text.start]:02x}); the file must be re-delivered in UTF-8"
+            ) from e
         raise LandingFormatError(f"{source_file}: cannot be parsed as CSV: {e}") from e
     # Rows come back in file order; the invalid-row handler numbers records from 1 (the header),
     # so the good rows hold the remaining numbers 2..n+1 in order.

@@ -30,6 +30,23 @@ TRANSACTION_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "CHARGEBACK": ("CREDIT", ("POS", "ECOMMERCE")),
 }
 
+# Transaction type -> the amount in EUR above which a posting is an outlier (a warn-level rule:
+# flagged for review, never dropped). Card, ATM and mobile limits are the usual product limits.
+TYPE_LIMITS_EUR: dict[str, float] = {
+    "CARD_PAYMENT": 3_000,
+    "ONLINE_PURCHASE": 2_500,
+    "MOBILE_PAYMENT": 500,
+    "TRANSFER_OUT": 50_000,
+    "TRANSFER_IN": 50_000,
+    "ATM_WITHDRAWAL": 1_000,
+    "CASH_DEPOSIT": 15_000,
+    "DIRECT_DEBIT": 2_500,
+    "FEE": 100,
+    "INTEREST": 100,
+    "REFUND": 1_500,
+    "CHARGEBACK": 2_500,
+}
+
 # SYSTEM is the bank's own batch postings (fees, interest, direct debits): no customer channel.
 CHANNELS = ("POS", "ECOMMERCE", "ATM", "MOBILE_APP", "INTERNET_BANKING", "BRANCH", "SYSTEM")
 DIRECTIONS = ("DEBIT", "CREDIT")

@@ -734,6 +734,9 @@ def plant_defects(
         kind: (max(1, round(n * rate * scale)) if scale > 0 and n >= 100 else 0)
         for kind, (rate, _) in DEFECTS.items()
     }
+    # Orphans are tolerated up to 0.1% of a day's postings (above, the keys_resolve check is
+    # fatal): a healthy day stays under it, so small days plant fewer (800 postings: none).
+    counts["orphan_account"] = min(counts["orphan_account"], int(n * 0.001))
     # Defects are copies of single-leg rows (never transfer legs), each row used at most once.
     candidates = np.flatnonzero(pc.equal(table["transfer_id"], "").to_numpy(zero_copy_only=False))
     picks = rng.permutation(candidates)[: sum(counts.values())]
@@ -746,7 +749,7 @@ def plant_defects(
     extra_seq = iter(range(1, 10**7))
 
     def fresh_ids(part: pa.Table) -> pa.Array:
-        return pa.array([f"TX{ymd}9{next(extra_seq):07d}" for _ in range(len(part))])
+        return pa.array([f"TX{ymd}9{next(extra_seq):07d}" for _ in range(len(part))], pa.string())
 
     def variant(kind: str, **changes: Callable[[pa.Table], pa.Array]) -> pa.Table:
         part = table.take(groups[kind])
@@ -785,7 +788,8 @@ def plant_defects(
             "orphan_account",
             transaction_id=lambda p: fresh_ids(p),
             account_id=lambda p: pa.array(
-                [f"A{99_000_000_000 + known_accounts + i:011d}" for i in range(len(p))]
+                [f"A{99_000_000_000 + known_accounts + i:011d}" for i in range(len(p))],
+                pa.string(),
             ),
         ),
     ]

@@ -231,15 +231,32 @@ def count_rows(lake: Lake, zone: str, table: str, day: date) -> int:
     return _parquet_rows(lake, lake.files(day_path(zone, table, day), ".parquet"))
 
 
+def read_day(
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    columns: list[str] | None = None,
+    dictionary: Sequence[str] = (),
+) -> pa.Table:
+    """One day of a lake table read on the driver, only `columns` if given: for checks and
+    small summaries, without a Spark job. `dictionary` columns (few distinct values, such as
+    file names) are read dictionary-encoded, much faster than as strings."""
+    files = lake.files(day_path(zone, table, day), ".parquet")
+    if not files:
+        raise LakeError(f"{zone}/{table} has no files for {day}: materialize it first")
+    return pa.concat_tables(
+        pq.read_table(
+            lake.fs.open_input_file(i.path), columns=columns, read_dictionary=list(dictionary)
+        )
+        for i in files
+    )
+
+
 def value_counts(lake: Lake, zone: str, table: str, day: date, column: str) -> dict[str, int]:
-    """Rows per value of one column of a day's table, read on the driver (one column only:
-    for small summaries such as quarantined rows per rule, without a Spark job)."""
-    counts: dict[str, int] = {}
-    for info in lake.files(day_path(zone, table, day), ".parquet"):
-        values = pq.read_table(lake.fs.open_input_file(info.path), columns=[column])[column]
-        for item in pc.value_counts(values).to_pylist():
-            counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
-    return dict(sorted(counts.items()))
+    """Rows per value of one column of a day's table (quarantined rows per rule, ...)."""
+    counts = pc.value_counts(read_day(lake, zone, table, day, [column])[column]).to_pylist()
+    return dict(sorted((c["values"], c["counts"]) for c in counts))
 
 
 def _parquet_rows(lake: Lake, infos) -> int:

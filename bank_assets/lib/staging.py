@@ -418,46 +418,17 @@ STAGING: dict[str, StagingSpec] = {
 # ---- the transform -------------------------------------------------------------------------
 
 
-def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, int]:
-    """Every raw row with its typed values (`t__*`), `_disposition`, `_rule_id` and `_reason`;
-    and the number of exact duplicates (counted from the repeated keys, independently of the
-    written outputs, so `landed = staged + quarantined + duplicates` is a real check).
+def position() -> Column:
+    """Where a row landed: (file, line)."""
+    return F.struct(F.col("_source_file"), F.col("_line"))
 
-    Duplicates are found without shuffling the rows: a narrow aggregate per key finds the rare
-    keys that landed more than once (with their content hashes and first position), and that
-    small table is collected and broadcast back. Typed values and rule outcomes are computed once
-    per row (columns, not repeated expressions), then the first failing rule gives the reason.
-    """
-    columns = list(spec.source.columns)
+
+def all_rules(spec: StagingSpec, day: date) -> list[Rule]:
+    """A table's rules in the order they are checked: the first that fails is the row's reason.
+    Every one but exact_duplicate (dropped and counted) quarantines the row: severity error in
+    DESIGN section 6 (see `lib/quality.py` for the fatal and warn rules)."""
     key = spec.source.key
-    # 64-bit hash of the record as landed (fields joined with a separator, NULL marked), the
-    # content compared between rows of one key and, as 16 hex digits, the row's record_hash.
-    content = F.xxhash64(
-        F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in columns])
-    )
-    position = F.struct(F.col("_source_file"), F.col("_line"))
-    df = raw.select(
-        "*",
-        content.alias("_content"),
-        *[expr.alias(f"{TYPED_PREFIX}{name}") for name, expr in spec.typed().items()],
-    ).withColumn("record_hash", F.lower(F.lpad(F.hex("_content"), 16, "0")))
-    repeated = (
-        df.where(F.col(key).isNotNull())
-        .groupBy(key)
-        .agg(
-            F.count(F.lit(1)).alias("_n"),
-            F.min("_content").alias("_lo"),
-            F.max("_content").alias("_hi"),
-            F.min(F.struct(F.col("_source_file"), F.col("_line"))).alias("_first"),
-        )
-        .where(F.col("_n") > 1)
-    )
-    # One small job: the repeated keys are few, so they come back as a local table to broadcast.
-    repeated_rows = repeated.collect()
-    duplicates = sum(r["_n"] - 1 for r in repeated_rows if r["_lo"] == r["_hi"])
-    repeated = df.sparkSession.createDataFrame(repeated_rows, repeated.schema)
-    df = df.join(F.broadcast(repeated), key, "left")
-    rules = [
+    return [
         Rule(
             "malformed_line",
             "the line parses into the expected fields",
@@ -483,11 +454,52 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, i
         Rule(
             "exact_duplicate",
             "no exact copies",
-            F.col("_n").isNotNull() & (position != F.col("_first")),
+            F.col("_n").isNotNull() & (position() != F.col("_first")),
             F.concat(F.lit(f"exact copy of an earlier row with {key} "), F.col(key)),
         ),
         *spec.rules(day),
     ]
+
+
+def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, int]:
+    """Every raw row with its typed values (`t__*`), `_disposition`, `_rule_id` and `_reason`;
+    and the number of exact duplicates (counted from the repeated keys, independently of the
+    written outputs, so `landed = staged + quarantined + duplicates` is a real check).
+
+    Duplicates are found without shuffling the rows: a narrow aggregate per key finds the rare
+    keys that landed more than once (with their content hashes and first position), and that
+    small table is collected and broadcast back. Typed values and rule outcomes are computed once
+    per row (columns, not repeated expressions), then the first failing rule gives the reason.
+    """
+    columns = list(spec.source.columns)
+    key = spec.source.key
+    # 64-bit hash of the record as landed (fields joined with a separator, NULL marked), the
+    # content compared between rows of one key and, as 16 hex digits, the row's record_hash.
+    content = F.xxhash64(
+        F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in columns])
+    )
+    df = raw.select(
+        "*",
+        content.alias("_content"),
+        *[expr.alias(f"{TYPED_PREFIX}{name}") for name, expr in spec.typed().items()],
+    ).withColumn("record_hash", F.lower(F.lpad(F.hex("_content"), 16, "0")))
+    repeated = (
+        df.where(F.col(key).isNotNull())
+        .groupBy(key)
+        .agg(
+            F.count(F.lit(1)).alias("_n"),
+            F.min("_content").alias("_lo"),
+            F.max("_content").alias("_hi"),
+            F.min(position()).alias("_first"),
+        )
+        .where(F.col("_n") > 1)
+    )
+    # One small job: the repeated keys are few, so they come back as a local table to broadcast.
+    repeated_rows = repeated.collect()
+    duplicates = sum(r["_n"] - 1 for r in repeated_rows if r["_lo"] == r["_hi"])
+    repeated = df.sparkSession.createDataFrame(repeated_rows, repeated.schema)
+    df = df.join(F.broadcast(repeated), key, "left")
+    rules = all_rules(spec, day)
     flags = [f"_failed_{i}" for i in range(len(rules))]
     df = df.select(
         "*", *[F.coalesce(r.failed, F.lit(False)).alias(f) for r, f in zip(rules, flags)]

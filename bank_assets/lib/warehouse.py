@@ -21,11 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from bank_assets.lib.sources import SOURCES
+
+if TYPE_CHECKING:
+    from bank_assets.lib.quality import Result
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 DDL_LOCK = 7_314_159  # advisory lock id guarding DDL application
@@ -358,6 +363,76 @@ class Warehouse:
             return conn.execute(query, (_date_key(day),)).fetchone()[0]
         query = sql.SQL("select count(*) from {} where batch_id = %s").format(target)
         return conn.execute(query, (day,)).fetchone()[0]
+
+    # ---- data quality ----
+
+    def record_results(self, results: list[Result], run_id: str | None) -> None:
+        """Keep each rule's result for its table and day in dq.results (a re-run replaces it)."""
+        self.apply_ddl()
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "insert into dq.results (batch_id, table_name, rule_id, severity, description, "
+                "checked, failed, quarantined, passed, sample, run_id) "
+                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "on conflict (batch_id, table_name, rule_id) do update set "
+                "severity = excluded.severity, description = excluded.description, "
+                "checked = excluded.checked, failed = excluded.failed, "
+                "quarantined = excluded.quarantined, passed = excluded.passed, "
+                "sample = excluded.sample, run_id = excluded.run_id, checked_at = now()",
+                [
+                    (
+                        r.day,
+                        r.table,
+                        r.rule_id,
+                        r.severity,
+                        r.description,
+                        r.checked,
+                        r.failed,
+                        r.quarantined,
+                        r.passed,
+                        Jsonb(r.sample),
+                        run_id,
+                    )
+                    for r in results
+                ],
+            )
+
+    def select(self, table: WarehouseTable, columns: list[str]) -> list[tuple]:
+        """Every row of `table`, only `columns` (for checks over a whole dimension)."""
+        with self.connect() as conn:
+            query = sql.SQL("select {} from {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.Identifier(table.schema, table.name),
+            )
+            return conn.execute(query).fetchall()
+
+    def dq_report(self, day: date) -> list[dict]:
+        """Per table for `day`: rules checked, passed, failed by severity, rows quarantined."""
+        self.apply_ddl()
+        with self.connect() as conn:
+            rows = conn.execute(
+                "select table_name, count(*), count(*) filter (where passed), "
+                "count(*) filter (where not passed and severity = 'fatal'), "
+                "count(*) filter (where not passed and severity = 'error'), "
+                "count(*) filter (where not passed and severity = 'warn'), "
+                "max(checked), "
+                "max(quarantined) filter (where rule_id = 'rows_accounted_for'), "
+                "string_agg(rule_id, ', ' order by rule_id) filter (where not passed) "
+                "from dq.results where batch_id = %s group by table_name order by table_name",
+                (day,),
+            ).fetchall()
+        names = (
+            "table",
+            "rules",
+            "passed",
+            "fatal_failed",
+            "error_failed",
+            "warn_failed",
+            "rows_checked",
+            "quarantined",
+            "failing",
+        )
+        return [dict(zip(names, r)) for r in rows]
 
     # ---- what is loaded ----
 
