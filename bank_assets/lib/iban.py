@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 # Lengths per country for the countries the bank deals with.
 IBAN_LENGTHS = {"FR": 27, "DE": 22, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "GB": 22, "CH": 21}
 
 
+_LETTERS = str.maketrans({c: str(int(c, 36)) for c in string.ascii_uppercase})
+
+
 def _digits(text: str) -> str:
     """Letters become two-digit numbers (A=10 ... Z=35), as ISO 13616 prescribes."""
-    return "".join(str(int(ch, 36)) for ch in text)
+    return text.translate(_LETTERS)
 
 
 def check_digits(country: str, bban: str) -> str:
