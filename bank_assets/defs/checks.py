@@ -9,6 +9,7 @@ warn rule that flags rows raises a `rule_warning` alert.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
@@ -29,12 +30,9 @@ SEVERITY = {
 }
 
 
-LOADED_EXACTLY = "loaded_exactly"
-
-
-def check_specs(table: str) -> list[dg.AssetCheckSpec]:
-    """The asset checks of `table` ("staged/transactions"): one per catalogue rule and one per
-    day-level rule."""
+def check_specs(table: str, *extra: quality.DayRule) -> list[dg.AssetCheckSpec]:
+    """The asset checks of `table` ("staged/transactions"): one per `extra` rule, catalogue
+    rule and day-level rule."""
     return [
         dg.AssetCheckSpec(
             r.id,
@@ -42,7 +40,7 @@ def check_specs(table: str) -> list[dg.AssetCheckSpec]:
             blocking=r.severity == quality.FATAL,
             description=f"{r.severity}: {r.description}",
         )
-        for r in (*quality.CATALOGUE.get(table, ()), *quality.DAY_RULES.get(table, ()))
+        for r in (*extra, *quality.CATALOGUE.get(table, ()), *quality.DAY_RULES.get(table, ()))
     ]
 
 
@@ -136,15 +134,7 @@ def warehouse_results(
     exactly the lake's (replace_day tables), and the catalogue's rules over the table as loaded
     (SCD2 dimensions: every version)."""
     out = [
-        quality.Result(
-            asset,
-            LOADED_EXACTLY,
-            quality.FATAL,
-            "the day's rows in PostgreSQL = the day's rows in the lake",
-            day,
-            lake_rows[day],
-            abs(rows - lake_rows[day]),
-        )
+        quality.LOADED_EXACTLY.result(asset, day, lake_rows[day], abs(rows - lake_rows[day]), [])
         for day, rows in loaded.items()
         if table.load == "replace_day"
     ]
@@ -168,19 +158,8 @@ def staging_results(
         - reconciliation["quarantined"]
         - reconciliation["duplicates_dropped"]
     ) + abs(landed - reconciliation["manifest"])
-    out = [
-        quality.Result(
-            table,
-            "rows_accounted_for",
-            quality.FATAL,
-            "landed = staged + quarantined + dropped exact duplicates = the manifest's count",
-            day,
-            landed,
-            unaccounted,
-            [reconciliation],
-            quarantined=reconciliation["quarantined"],
-        )
-    ]
+    accounted = quality.ROWS_ACCOUNTED_FOR.result(table, day, landed, unaccounted, [reconciliation])
+    out = [dataclasses.replace(accounted, quarantined=reconciliation["quarantined"])]
     for rule in staging.all_rules(spec, day):
         if rule.id != "exact_duplicate" and rule.id not in {r.rule_id for r in out}:
             out.append(

@@ -11,7 +11,6 @@ import dagster as dg
 from pyspark.sql import DataFrame
 
 from bank_assets.defs.checks import (
-    LOADED_EXACTLY,
     check_specs,
     report,
     staging_results,
@@ -20,7 +19,7 @@ from bank_assets.defs.checks import (
 )
 from bank_assets.defs.metadata import summary
 from bank_assets.defs.partitions import daily, partition_days, single_run
-from bank_assets.lib import staging
+from bank_assets.lib import quality, staging
 from bank_assets.lib.sources import SOURCES, SourceTable
 from bank_assets.lib.spark import (
     copy_to_warehouse,
@@ -108,18 +107,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 ),
             ),
         ],
-        check_specs=[
-            dg.AssetCheckSpec(
-                "rows_accounted_for",
-                asset=["staged", name],
-                blocking=True,
-                description=(
-                    "fatal: landed rows = staged + quarantined + dropped exact duplicates, and "
-                    "landed rows = the manifest's count"
-                ),
-            ),
-            *check_specs(f"staged/{name}"),
-        ],
+        check_specs=check_specs(f"staged/{name}", quality.ROWS_ACCOUNTED_FOR),
         partitions_def=daily,
         backfill_policy=single_run,
     )
@@ -207,7 +195,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
         yield from report(context, warehouse.warehouse, checked, checks_started, quarantine_results)
         unaccounted = [d for d, r in reconciliation.items() if not r["accounted_for"]]
         yield dg.AssetCheckResult(
-            check_name="rows_accounted_for",
+            check_name=quality.ROWS_ACCOUNTED_FOR.id,
             asset_key=["staged", name],
             passed=not unaccounted,
             description=(
@@ -314,14 +302,7 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
     catalogue's rules for the table as loaded (SCD2 integrity)."""
     target = TABLES[table]
     key = ["warehouse", target.name if zone == "curated" else f"{zone}_{name}"]
-    exact = [
-        dg.AssetCheckSpec(
-            LOADED_EXACTLY,
-            asset=key,
-            blocking=True,
-            description="fatal: the day's rows in PostgreSQL = the day's rows in the lake",
-        )
-    ]
+    exact = (quality.LOADED_EXACTLY,) if target.load == "replace_day" else ()
 
     @dg.asset(
         key=key,
@@ -338,7 +319,7 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             f"PostgreSQL {table}, loaded from {zone}/{name} by COPY and swapped in atomically "
             f"per day ({target.load}). Grain: {target.grain}."
         ),
-        check_specs=(exact if target.load == "replace_day" else []) + check_specs("/".join(key)),
+        check_specs=check_specs("/".join(key), *exact),
     )
     def _warehouse(
         context: dg.AssetExecutionContext,

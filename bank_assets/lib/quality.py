@@ -487,6 +487,15 @@ class DayRule:
         return Result(table, self.id, self.severity, self.description, day, checked, failed, sample)
 
 
+ROWS_ACCOUNTED_FOR = DayRule(
+    "rows_accounted_for",
+    FATAL,
+    "landed rows = staged + quarantined + dropped exact duplicates, and landed rows = the "
+    "manifest's count",
+)
+LOADED_EXACTLY = DayRule(
+    "loaded_exactly", FATAL, "the day's rows in PostgreSQL = the day's rows in the lake"
+)
 AMOUNTS_RECONCILE = DayRule(
     "amounts_reconcile",
     FATAL,
