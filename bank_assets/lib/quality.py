@@ -279,6 +279,9 @@ FACT_TRANSACTION_RULES = (
 )
 
 
+REVENUE_PARTS = ("interest_income", "fee_income", "other_income", "operating_cost", "provisions")
+
+
 def scd2_rules(natural: str) -> tuple[Rule, ...]:
     """SCD2 integrity of a dimension as loaded in PostgreSQL (every version of every key)."""
     ordered = dict(order_by="valid_from")
@@ -407,25 +410,8 @@ CATALOGUE: dict[str, tuple[Rule, ...]] = dict(
                     WARN,
                     "incomes, operating cost and provisions not negative (profit = revenue - "
                     "cost - provisions is a generated column in PostgreSQL)",
-                    [
-                        "branch_code",
-                        "product_code",
-                        "interest_income",
-                        "fee_income",
-                        "other_income",
-                        "operating_cost",
-                        "provisions",
-                    ],
-                    pl.all_horizontal(
-                        pl.col(
-                            "interest_income",
-                            "fee_income",
-                            "other_income",
-                            "operating_cost",
-                            "provisions",
-                        )
-                        >= 0
-                    ),
+                    ["branch_code", "product_code", *REVENUE_PARTS],
+                    pl.all_horizontal(pl.col(*REVENUE_PARTS) >= 0),
                 ),
             ),
         ),
