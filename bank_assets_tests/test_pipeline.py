@@ -132,6 +132,9 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
         assert by_rule[(table, "amounts_reconcile")].passed
     loaded = [e for e in evaluations if e.check_name == "loaded_exactly"]
     assert len(loaded) > 10 and all(e.passed for e in loaded)
+    upserted = {e.asset_key.path[1]: e for e in evaluations if e.check_name == "keys_loaded"}
+    assert {"dim_dates", "dim_products", "fact_loans", "dim_channels"} <= set(upserted)
+    assert all(e.passed and e.metadata["checked"].value > 0 for e in upserted.values())
     # The planted orphan accounts are counted, under the 0.1% that would be fatal.
     orphans = by_rule[("curated/fact_transactions", "keys_resolve")].metadata
     assert orphans["failed"].value == tx["defects"]["orphan_account"]

@@ -201,3 +201,25 @@ def test_status_lists_every_table_with_partitions(star, pg_dsn):
     assert set(status) >= {"fact_transactions", "dim_clients", "dim_accounts", "dim_dates"}
     n = star["fact"].count()
     assert status["fact_transactions"] == {"rows": n, "partitions": {DAY.isoformat(): n}}
+
+
+def test_count_keys_finds_only_the_keys_loaded(pg_dsn):
+    warehouse = Warehouse(pg_dsn)
+    table = TABLES["dw.dim_channels"]
+    rows = [
+        {
+            "channel_key": 1,
+            "channel": "POS",
+            "description": "Card terminal",
+            "is_card_not_present": False,
+        },
+        {
+            "channel_key": 2,
+            "channel": "ATM",
+            "description": "Cash machine",
+            "is_card_not_present": False,
+        },
+    ]
+    warehouse.upsert_rows(table, rows)
+    assert warehouse.count_keys(table, [1, 2]) == 2
+    assert warehouse.count_keys(table, [1, 2, 99]) == 2  # 99 never loaded: keys_loaded fails

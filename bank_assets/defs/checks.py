@@ -125,24 +125,38 @@ def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[pl.DataFrame,
 
 def warehouse_results(
     warehouse: Warehouse,
+    lake: Lake,
     asset: str,
     table: WarehouseTable,
+    zone: str,
+    name: str,
     loaded: dict[date, int],
-    lake_rows: dict[date, int],
 ) -> list[quality.Result]:
-    """After a load of `table` (the asset "warehouse/..."): the day's rows in PostgreSQL are
-    exactly the lake's (replace_day tables), and the catalogue's rules over the table as loaded
-    (SCD2 dimensions: every version)."""
-    out = [
-        quality.LOADED_EXACTLY.result(asset, day, lake_rows[day], abs(rows - lake_rows[day]), [])
-        for day, rows in loaded.items()
-        if table.load == "replace_day"
-    ]
+    """After a load of `table` (the asset "warehouse/...") from the lake's `zone/name`: the
+    day's rows are all there (replace_day: exactly the lake's count; upsert: every key), and
+    the catalogue's rules over the table as loaded (SCD2 dimensions: every version)."""
+    out = []
+    for day, rows in loaded.items():
+        if table.load == "replace_day":
+            expected = count_rows(lake, zone, name, day)
+            out.append(
+                quality.LOADED_EXACTLY.result(asset, day, expected, abs(rows - expected), [])
+            )
+        elif table.load == "upsert":
+            keys = read_day(lake, zone, name, day, list(table.key))[table.key[0]].to_pylist()
+            out.append(keys_loaded(warehouse, asset, table, day, keys))
     if asset in quality.CATALOGUE:
         columns = quality.checked_columns(asset)
         frame = pl.DataFrame(warehouse.select(table, columns), schema=columns, orient="row")
         out += [r for day in loaded for r in quality.validate(asset, frame, day)]
     return out
+
+
+def keys_loaded(
+    warehouse: Warehouse, asset: str, table: WarehouseTable, day: date, keys: list
+) -> quality.Result:
+    present = warehouse.count_keys(table, keys)
+    return quality.KEYS_LOADED.result(asset, day, len(keys), len(keys) - present, [])
 
 
 def staging_results(

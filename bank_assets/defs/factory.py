@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 
 from bank_assets.defs.checks import (
     check_specs,
+    keys_loaded,
     report,
     staging_results,
     validate_days,
@@ -269,11 +270,13 @@ def curated_asset(
 def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefinition:
     """A small reference dimension kept in code (lib/reference.py) -> PostgreSQL, upserted."""
     target = TABLES[table]
+    asset = f"warehouse/{target.name}"
 
     @dg.asset(
         key=["warehouse", target.name],
         group_name="warehouse",
         kinds={"python", "postgres"},
+        check_specs=check_specs(asset, quality.KEYS_LOADED),
         partitions_def=daily,
         backfill_policy=single_run,
         retry_policy=WAREHOUSE_RETRY,
@@ -283,15 +286,19 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
         ),
     )
     def _reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        started = time.perf_counter()
-        count = warehouse.warehouse.upsert_rows(target, rows())
-        return dg.MaterializeResult(
+        started, reference = time.perf_counter(), rows()
+        count = warehouse.warehouse.upsert_rows(target, reference)
+        days = partition_days(context)
+        yield dg.MaterializeResult(
             metadata=summary(
-                {d: count for d in partition_days(context)},
+                dict.fromkeys(days, count),
                 time.perf_counter() - started,
                 table=table,
             )
         )
+        checks_started, keys = time.perf_counter(), [r[target.key[0]] for r in reference]
+        results = [keys_loaded(warehouse.warehouse, asset, target, d, keys) for d in days]
+        yield from report(context, warehouse.warehouse, results, checks_started)
 
     return _reference
 
@@ -302,7 +309,8 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
     catalogue's rules for the table as loaded (SCD2 integrity)."""
     target = TABLES[table]
     key = ["warehouse", target.name if zone == "curated" else f"{zone}_{name}"]
-    exact = (quality.LOADED_EXACTLY,) if target.load == "replace_day" else ()
+    loaded = {"replace_day": quality.LOADED_EXACTLY, "upsert": quality.KEYS_LOADED}
+    exact = (loaded[target.load],) if target.load in loaded else ()
 
     @dg.asset(
         key=key,
@@ -342,8 +350,9 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             metadata=summary(rows, time.perf_counter() - started, table=table)
         )
         checks_started = time.perf_counter()
-        lake_rows = {day: count_rows(lake.lake, zone, name, day) for day in rows}
-        results = warehouse_results(warehouse.warehouse, "/".join(key), target, rows, lake_rows)
+        results = warehouse_results(
+            warehouse.warehouse, lake.lake, "/".join(key), target, zone, name, rows
+        )
         if results:
             yield from report(context, warehouse.warehouse, results, checks_started)
 

@@ -482,6 +482,12 @@ ROWS_ACCOUNTED_FOR = DayRule(
 LOADED_EXACTLY = DayRule(
     "loaded_exactly", FATAL, "the day's rows in PostgreSQL = the day's rows in the lake"
 )
+KEYS_LOADED = DayRule(
+    "keys_loaded",
+    FATAL,
+    "every key of the day's rows is in PostgreSQL (an upserted table: a newer day may have "
+    "updated the row, never removed it)",
+)
 AMOUNTS_RECONCILE = DayRule(
     "amounts_reconcile",
     FATAL,

@@ -406,6 +406,14 @@ class Warehouse:
             )
             return conn.execute(query).fetchall()
 
+    def count_keys(self, table: WarehouseTable, keys: list) -> int:
+        """How many of `keys` (values of the table's one-column key) the table holds."""
+        with self.connect() as conn:
+            query = sql.SQL("select count(*) from {} where {} = any(%s)").format(
+                sql.Identifier(table.schema, table.name), sql.Identifier(table.key[0])
+            )
+            return conn.execute(query, (keys,)).fetchone()[0]
+
     def dq_report(self, day: date) -> list[dict]:
         """Per table for `day`: rules checked, passed, failed by severity, rows quarantined."""
         self.apply_ddl()
