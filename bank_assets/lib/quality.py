@@ -4,7 +4,8 @@ Every rule has an id, a severity and a description, and a row-level predicate (a
 expression, True where the row satisfies it). `schema(table, day)` generates the table's Pandera
 schema from its rules (one `pa.Check` per rule) and `validate` runs it lazily over the day's rows
 and turns Pandera's failure cases into one `Result` per rule: rows checked, rows failed, a sample.
-The Dagster asset checks (`defs/factory.py`) are generated from the same catalogue.
+The Dagster asset checks (`defs/checks.py`) are generated from the same catalogue, and so are
+those of the day-level rules (`DAY_RULES`: reconciliations, volume, fraud rate).
 
 Severities:
   fatal  the check is blocking: when more than `tolerance` of the rows fail, nothing downstream of
@@ -15,8 +16,9 @@ Severities:
   warn   rows are kept and a warning is recorded (dq.alerts) for a person to look at
 
 Why polars on the driver and not pandera.pyspark: the checks read a few columns of one day's
-Parquet (1,000,000 postings: read 0.4 s, every transactions rule 1.5 s on this machine), while a
-Spark validation is one or more Spark jobs per check. Measured figures are in the README.
+Parquet (1,000,000 postings: read 0.14 s, every staged transactions rule 1.5 s on this machine),
+while pandera.pyspark took 1.6-3.0 s for just five built-in column checks on the same rows,
+cached, without reporting failing rows (README, Performance).
 """
 
 from __future__ import annotations
