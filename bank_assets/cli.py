@@ -239,6 +239,7 @@ def cmd_demo(args) -> int:
         f"\nlake:      {lake.uri('')}"
         f"\nwarehouse: {redacted(settings.dsn())}"
         f"\nUI:        make dev, then open http://localhost:3000 (asset graph, runs, metadata)"
+        f"\nquality:   .venv/bin/bank-assets dq --date {args.date} (checks and quarantine)"
     )
     return 0
 
