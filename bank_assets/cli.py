@@ -275,19 +275,20 @@ def cmd_query(args) -> int:
 
 
 def cmd_dq(args) -> int:
+    """The `data_quality` analyst query for a day (sql/queries), from dq.results."""
     from bank_assets.lib import queries
     from bank_assets.lib.warehouse import Warehouse
 
-    report = Warehouse(Settings.from_env().dsn()).dq_report(args.date)
+    dsn = Settings.from_env().dsn()
+    Warehouse(dsn).apply_ddl()  # dq.results exists even before the first run
+    answer = queries.run(dsn, "data_quality", args.date)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps([dict(zip(answer.columns, r)) for r in answer.rows]))
         return 0
-    if not report:
+    if not answer.rows:
         print(f"no data-quality results for {args.date}: run the day first", file=sys.stderr)
         return 1
-    columns = list(report[0])
-    answer = queries.Answer(columns, [tuple(r[c] for c in columns) for r in report])
-    print(f"Data quality of {args.date} (rules per table; failing rules named)")
+    print(f"{queries.catalogue()['data_quality']}  [{args.date}]")
     print(queries.table(answer))
     return 0
 

@@ -327,3 +327,17 @@ def test_rerunning_a_day_leaves_every_table_unchanged(star):
     )
     assert result.success
     assert checksum() == before
+
+
+def test_data_quality_query_agrees_with_the_manifests(star):
+    for day, manifest in zip(DAYS, star.manifests):
+        got = queries.run(star.dsn, "data_quality", day)
+        by_table = {r[0]: dict(zip(got.columns, r)) for r in got.rows}
+        staged = by_table["staged/transactions"]
+        tx = manifest["tables"]["transactions"]
+        assert (staged["rows_checked"], staged["quarantined"]) == (
+            tx["rows"],
+            tx["expected"]["quarantined"],
+        )
+        assert staged["fatal_failed"] == staged["error_failed"] == 0
+        assert {f"staged/{t}" for t in manifest["tables"]} <= set(by_table)

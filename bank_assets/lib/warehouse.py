@@ -414,34 +414,6 @@ class Warehouse:
             )
             return conn.execute(query, (keys,)).fetchone()[0]
 
-    def dq_report(self, day: date) -> list[dict]:
-        """Per table for `day`: rules checked, passed, failed by severity, rows quarantined."""
-        self.apply_ddl()
-        with self.connect() as conn:
-            rows = conn.execute(
-                "select table_name, count(*), count(*) filter (where passed), "
-                "count(*) filter (where not passed and severity = 'fatal'), "
-                "count(*) filter (where not passed and severity = 'error'), "
-                "count(*) filter (where not passed and severity = 'warn'), "
-                "max(checked), "
-                "max(quarantined) filter (where rule_id = 'rows_accounted_for'), "
-                "string_agg(rule_id, ', ' order by rule_id) filter (where not passed) "
-                "from dq.results where batch_id = %s group by table_name order by table_name",
-                (day,),
-            ).fetchall()
-        names = (
-            "table",
-            "rules",
-            "passed",
-            "fatal_failed",
-            "error_failed",
-            "warn_failed",
-            "rows_checked",
-            "quarantined",
-            "failing",
-        )
-        return [dict(zip(names, r)) for r in rows]
-
     # ---- what is loaded ----
 
     def status(self) -> dict:
