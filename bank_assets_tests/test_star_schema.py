@@ -13,13 +13,13 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 import psycopg
-import pyarrow.parquet as pq
 import pytest
 
 from bank_assets.definitions import defs
 from bank_assets.lib import queries
-from bank_assets.lib.lake import Lake, day_path
+from bank_assets.lib.lake import Lake
 from bank_assets.lib.simulator import build_population, clients_on, population_size, simulate
+from bank_assets.lib.spark import read_day
 from bank_assets.lib.warehouse import TABLES
 from bank_assets_tests.conftest import DAY, TEST_BUCKET
 
@@ -40,9 +40,7 @@ class Star:
             return conn.execute(sql, params).fetchall()
 
     def frame(self, zone: str, table: str, day) -> pd.DataFrame:
-        parts = self.lake.files(day_path(zone, table, day), ".parquet")
-        tables = [pq.read_table(self.lake.fs.open_input_file(p.path)) for p in parts]
-        return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+        return read_day(self.lake, zone, table, day).to_pandas()
 
 
 def run_range(resources) -> None:

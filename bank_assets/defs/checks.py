@@ -53,10 +53,10 @@ def validate_days(
     """The catalogue's rules over each day of `table`, read from the lake (only the columns the
     rules read), and its day-level rules."""
     zone, name = table.split("/")
-    columns = quality.checked_columns(table) if table in quality.CATALOGUE else []
     out = []
     for day in days:
         if table in quality.CATALOGUE:
+            columns = quality.checked_columns(table)
             frame = pl.from_arrow(read_day(lake, zone, name, day, columns))
             out += quality.validate(table, frame, day, (quarantined or {}).get(day))
         out += day_results(lake, table, day)

@@ -305,12 +305,13 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
 
 def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
     """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py).
-    Checked after the load: replace_day tables hold exactly the lake's rows for the day, and the
-    catalogue's rules for the table as loaded (SCD2 integrity)."""
+    Checked after the load: replace_day tables hold exactly the lake's rows for the day, upserted
+    ones every key of it, and the catalogue's rules hold for the table as loaded (SCD2)."""
     target = TABLES[table]
     key = ["warehouse", target.name if zone == "curated" else f"{zone}_{name}"]
-    loaded = {"replace_day": quality.LOADED_EXACTLY, "upsert": quality.KEYS_LOADED}
-    exact = (loaded[target.load],) if target.load in loaded else ()
+    # what proves the day's rows arrived: their count (replace_day) or their keys (upsert)
+    arrived = {"replace_day": quality.LOADED_EXACTLY, "upsert": quality.KEYS_LOADED}
+    exact = (arrived[target.load],) if target.load in arrived else ()
 
     @dg.asset(
         key=key,
