@@ -112,6 +112,35 @@ def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
         pg_dsn,
         "select count(*) from pg_inherits where inhparent = 'dw.fact_transactions'::regclass",
     ) == [(1,)]
+    # The day's partition carries every index of the parent, each attached to its parent index
+    # (built before the swap, not again by ATTACH), and its primary key; no index is left over.
+    (partition,) = rows_of(
+        pg_dsn,
+        "select inhrelid::regclass::text from pg_inherits "
+        "where inhparent = 'dw.fact_transactions'::regclass",
+    )[0]
+    parents = rows_of(
+        pg_dsn, "select count(*) from pg_index where indrelid = 'dw.fact_transactions'::regclass"
+    )[0][0]
+    attached = rows_of(
+        pg_dsn,
+        "select count(*) from pg_index i join pg_inherits h on h.inhrelid = i.indexrelid "
+        "where i.indrelid = %s::regclass",
+        (partition,),
+    )[0][0]
+    assert (
+        parents
+        == attached
+        == len(
+            rows_of(pg_dsn, "select 1 from pg_index where indrelid = %s::regclass", (partition,))
+        )
+        >= 7
+    )
+    assert rows_of(
+        pg_dsn,
+        "select count(*) from pg_constraint where conrelid = %s::regclass and contype = 'p'",
+        (partition,),
+    ) == [(1,)]
 
     # A load that fails half way leaves the day's previous rows in place and no staging tables.
     boom = star["fact"].withColumn(
