@@ -497,8 +497,13 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, i
     # One small job: the repeated keys are few, so they come back as a local table to broadcast.
     repeated_rows = repeated.collect()
     duplicates = sum(r["_n"] - 1 for r in repeated_rows if r["_lo"] == r["_hi"])
-    repeated = df.sparkSession.createDataFrame(repeated_rows, repeated.schema)
-    df = df.join(F.broadcast(repeated), key, "left")
+    if repeated_rows:
+        repeated = df.sparkSession.createDataFrame(repeated_rows, repeated.schema)
+        df = df.join(F.broadcast(repeated), key, "left")
+    else:  # no key repeats (the usual day): what the join would give, without a job for it
+        df = df.select(
+            "*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in repeated.schema[1:]]
+        )
     rules = all_rules(spec, day)
     flags = [f"_failed_{i}" for i in range(len(rules))]
     df = df.select(
