@@ -502,7 +502,8 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, i
         df = df.join(F.broadcast(repeated), key, "left")
     else:  # no key repeats (the usual day): what the join would give, without a job for it
         df = df.select(
-            "*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in repeated.schema[1:]]
+            "*",
+            *[F.lit(None).cast(f.dataType).alias(f.name) for f in repeated.schema if f.name != key],
         )
     rules = all_rules(spec, day)
     flags = [f"_failed_{i}" for i in range(len(rules))]

@@ -194,25 +194,31 @@ class Warehouse:
             # are a CHECK from the start (checked as rows arrive), so ATTACH needs no scan.
             key = _date_key(day)
             stage = (table.schema, f"{table.name}_p{key}_{run}")
+            stage_id = sql.Identifier(*stage)
             create = [
-                sql.SQL("create table {} (like {} including defaults including constraints)"),
+                sql.SQL(
+                    "create table {} (like {} including defaults including constraints)"
+                ).format(stage_id, target),
                 sql.SQL(
                     "alter table {} add constraint {} check (date_key >= {} and date_key < {})"
+                ).format(
+                    stage_id,
+                    sql.Identifier(f"{table.name}_p{key}_bounds"),
+                    sql.Literal(key),
+                    sql.Literal(key + 1),
                 ),
             ]
-            bounds = (
-                sql.Identifier(f"{table.name}_p{key}_bounds"),
-                sql.Literal(key),
-                sql.Literal(key + 1),
-            )
         else:
             stage = ("staging", f"{table.name}_{run}")
-            create = [sql.SQL("create unlogged table {} (like {} including defaults)")]
-        stage_id = sql.Identifier(*stage)
+            stage_id = sql.Identifier(*stage)
+            create = [
+                sql.SQL("create unlogged table {} (like {} including defaults)").format(
+                    stage_id, target
+                )
+            ]
         with self.connect(autocommit=True) as conn:
-            conn.execute(create[0].format(stage_id, target))
-            if table.partitioned:
-                conn.execute(create[1].format(stage_id, *bounds))
+            for statement in create:
+                conn.execute(statement)
         try:
             columns = fill(".".join(stage))
             if table.partitioned:
@@ -255,11 +261,11 @@ class Warehouse:
         for definition, constraint in parent:
             # "CREATE [UNIQUE] INDEX <name> ON ONLY <parent> USING <method> (<columns>) [WHERE]"
             # from the catalog -> the same index on the stage table
-            unique, rest = definition.split(" ON ONLY ", 1)[0], definition.split(" USING ", 1)[1]
+            head, rest = definition.split(" ON ONLY ", 1)[0], definition.split(" USING ", 1)[1]
             name = sql.Identifier(f"{stage[1]}_i{len(builds)}")
             builds.append(
                 sql.SQL("create {} {} on {} using {}").format(
-                    sql.SQL("unique index" if "UNIQUE" in unique else "index"),
+                    sql.SQL("unique index" if head.startswith("CREATE UNIQUE") else "index"),
                     name,
                     stage_id,
                     sql.SQL(rest),
@@ -272,6 +278,8 @@ class Warehouse:
 
         def run(statements):
             with self.connect(autocommit=True) as conn:
+                # the primary key's sort in memory (1M postings: 1.3 s with the 64MB default,
+                # 0.8 s without spilling)
                 conn.execute("set maintenance_work_mem to '256MB'")
                 for statement in statements:
                     conn.execute(statement)
