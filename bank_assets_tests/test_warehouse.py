@@ -8,6 +8,7 @@ from datetime import timedelta
 import dagster as dg
 import psycopg
 import pytest
+from psycopg import sql
 from pyspark.sql import functions as F
 
 from bank_assets.lib import curated, facts, fraud, staging
@@ -100,10 +101,22 @@ def rows_of(dsn: str, query: str, params=()) -> list[tuple]:
 
 def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
     wh = Warehouse(pg_dsn)
+    # Sessions of this database default to another zone than UTC: the loaded timestamps must
+    # keep their instants all the same (the COPY writes them as UTC wall time).
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        database = conn.info.dbname
+        conn.execute(
+            sql.SQL("alter database {} set timezone to 'America/New_York'").format(
+                sql.Identifier(database)
+            )
+        )
     load_dimensions(wh, star)
     fact = TABLES["dw.fact_transactions"]
     expected = star["manifest"]["tables"]["transactions"]["expected"]["staged"]
     assert load(star, wh, star["fact"], fact, DAY).rows == expected
+    instants = "select transaction_id, posted_at, landed_at from dw.fact_transactions"
+    lake = star["fact"].select("transaction_id", "posted_at", "landed_at").toArrow().to_pylist()
+    assert {tuple(r.values()) for r in lake} == set(rows_of(pg_dsn, instants))
     snapshot = rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id")
     assert len(snapshot) == expected
     assert load(star, wh, star["fact"], fact, DAY).rows == expected

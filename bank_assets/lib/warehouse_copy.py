@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Iterator
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
@@ -63,14 +64,23 @@ class _CopyReader(DataSourceReader):
         options = pacsv.WriteOptions(include_header=False)
         parquet = pq.ParquetFile(fs.open_input_file(f"{base}/{partition.value}"))
         rows = 0
-        with (
-            psycopg.connect(self.dsn) as conn,
-            conn.cursor() as cur,
-            cur.copy(statement) as copy,
-        ):
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=self.columns):
-                buf = io.BytesIO()
-                pacsv.write_csv(batch, buf, options)
-                copy.write(buf.getvalue())
-                rows += batch.num_rows
+        with psycopg.connect(self.dsn) as conn, conn.cursor() as cur:
+            cur.execute("set time zone 'UTC'")  # timestamps go as UTC wall time, see below
+            with cur.copy(statement) as copy:
+                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=self.columns):
+                    buf = io.BytesIO()
+                    pacsv.write_csv(_utc_wall_time(batch), buf, options)
+                    copy.write(buf.getvalue())
+                    rows += batch.num_rows
         yield partition.value, rows
+
+
+def _utc_wall_time(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with its zoned timestamps (Arrow stores the UTC instant) as UTC wall time, which
+    the COPY session reads in UTC: the CSV writer formats a zoned timestamp 20x slower (0.3 s per
+    250,000 values, most of a 1,000,000-posting COPY's encoding)."""
+    columns = [
+        c.cast(pa.timestamp(c.type.unit)) if pa.types.is_timestamp(c.type) and c.type.tz else c
+        for c in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
