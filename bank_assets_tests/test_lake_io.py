@@ -11,6 +11,7 @@ from bank_assets.lib.sources import SourceTable
 from bank_assets.lib.spark import (
     count_rows,
     land_raw,
+    read_raw,
     read_table,
     value_counts,
     write_split,
@@ -54,6 +55,20 @@ def test_empty_day_keeps_its_schema(spark, lake):
     assert written.rows == 0
     df = read_table(spark, lake, "staged", "empty", DAY)
     assert df.columns == ["id"] and df.count() == 0
+
+
+def test_reads_only_the_rows_of_the_given_values_and_finds_repeated_keys(spark, lake):
+    keys = spark.range(40).select(
+        (F.col("id") % 30).cast("string").alias("k"), F.col("id").alias("n")
+    )
+    write_table(keys.repartition(3), lake, "raw", "t", DAY)
+    only = read_table(spark, lake, "raw", "t", DAY, only=("k", ["3", "7", "31"]))
+    assert sorted((r.k, r.n) for r in only.collect()) == [("3", 3), ("3", 33), ("7", 7), ("7", 37)]
+    raw, repeats = read_raw(spark, lake, "t", DAY, "k")
+    assert raw.count() == 40
+    assert sorted(r.n for r in repeats.collect()) == [n for n in range(40) if n % 30 < 10]
+    write_table(keys.where("id < 30"), lake, "raw", "t", DAY)
+    assert read_raw(spark, lake, "t", DAY, "k")[1] is None  # no key repeats
 
 
 def test_split_routes_rows_to_their_tables(spark, lake):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pyspark.sql import functions as F
 
 from bank_assets.lib import staging
 from bank_assets.lib.sources import TRANSACTIONS
@@ -47,9 +48,10 @@ def raw_rows(spark, rows: list[dict]):
 
 
 def classify(spark, rows):
-    classified, duplicates = staging.classify(
-        raw_rows(spark, rows), staging.STAGING["transactions"], DAY
-    )
+    raw = raw_rows(spark, rows)
+    repeated = staging.repeated_keys(raw.select("transaction_id"), "transaction_id")
+    repeats = raw.where(F.col("transaction_id").isin(repeated)) if repeated else None
+    classified, duplicates = staging.classify(raw, repeats, staging.STAGING["transactions"], DAY)
     out = staging.dispose(classified, staging.STAGING["transactions"], DAY)
     return sorted((r.asDict() for r in out.collect()), key=lambda r: r["source_line"]), duplicates
 

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from bank_assets.lib import curated, facts, fraud, staging
 from bank_assets.lib.simulator import simulate
 from bank_assets.lib.sources import SOURCES
-from bank_assets.lib.spark import copy_to_warehouse, land_raw, read_table, write_table
+from bank_assets.lib.spark import copy_to_warehouse, land_raw, read_raw, write_table
 from bank_assets.lib.warehouse import TABLES, Warehouse, WarehouseTable
 from bank_assets.resources import WarehouseResource
 from bank_assets_tests.conftest import DAY
@@ -30,8 +30,8 @@ def star(spark, tmp_path_factory):
     staged = {}
     for name, source in SOURCES.items():
         land_raw(spark, lake, name, DAY, source.file_format, source.raw_schema())
-        raw = read_table(spark, lake, "raw", name, DAY)
-        classified, _ = staging.classify(raw, staging.STAGING[name], DAY)
+        raw, repeats = read_raw(spark, lake, name, DAY, source.key)
+        classified, _ = staging.classify(raw, repeats, staging.STAGING[name], DAY)
         rows = staging.dispose(classified, staging.STAGING[name], DAY)
         staged[name] = (
             rows.where(F.col("_disposition") == staging.STAGED)

@@ -26,6 +26,7 @@ from bank_assets.lib.spark import (
     copy_to_warehouse,
     count_rows,
     land_raw,
+    read_raw,
     read_table,
     value_counts,
     write_split,
@@ -122,8 +123,8 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
         staged, quarantined, dropped, rules, size = {}, {}, {}, {}, [0, 0]
         reconciliation: dict[str, dict] = {}
         for day in partition_days(context):
-            raw = read_table(spark.session, lake.lake, "raw", name, day)
-            classified, duplicates = staging.classify(raw, spec, day)
+            raw, repeats = read_raw(spark.session, lake.lake, name, day, spec.source.key)
+            classified, duplicates = staging.classify(raw, repeats, spec, day)
             written = write_split(
                 staging.dispose(classified, spec, day),
                 lake.lake,

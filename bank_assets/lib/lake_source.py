@@ -21,7 +21,9 @@ files once every task succeeded (`keep_only`), or removes them if one failed (`r
 
 Reading Parquet (`spark.read.format("bank_lake").schema(S).options(lake, files).load()`, files
 a JSON list of lake-relative paths): one partition per file; only the columns of S are read,
-every batch is cast to S.
+every batch is cast to S. With `only` ({"column": c, "values": [...]} as JSON) a task yields just
+the rows whose column c holds one of the values: the few rows of a large day that a job needs
+never reach the JVM.
 
 Writing (`df.write.format("bank_lake").mode("overwrite").options(lake, routes, run_id)`):
 each task streams its batches into one Snappy Parquet file `part-<run_id>-*.parquet` per
@@ -82,6 +84,7 @@ class _LakeReader(DataSourceReader):
         self.lake = options["lake"]
         self.files = json.loads(options["files"])
         self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
+        self.only = json.loads(options.get("only", "null"))
 
     def partitions(self):
         return [InputPartition(f) for f in self.files]
@@ -91,6 +94,9 @@ class _LakeReader(DataSourceReader):
         parquet = pq.ParquetFile(fs.open_input_file(f"{base}/{partition.value}"))
         columns = self.arrow_schema.names
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            if self.only:
+                values = pa.array(self.only["values"], batch.schema.field(self.only["column"]).type)
+                batch = batch.filter(pc.is_in(batch.column(self.only["column"]), values))
             yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
 
 

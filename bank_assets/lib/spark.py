@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
 
+from bank_assets.lib import staging
 from bank_assets.lib.lake import Lake, LakeError, day_path
 from bank_assets.lib.lake_source import LakeDataSource, LandingDataSource, keep_only, remove_run
 from bank_assets.lib.warehouse_copy import WarehouseCopy
@@ -125,20 +126,37 @@ def read_table(
     table: str,
     day: date,
     columns: Sequence[str] | None = None,
+    only: tuple[str, Sequence[str]] | None = None,
 ) -> DataFrame:
     """One day of a lake table, with the schema its Parquet files were written with; only
-    `columns` of it when given (the data source reads just those columns from the files)."""
+    `columns` of it when given (the data source reads just those columns from the files), and
+    with `only` = (column, values) just the rows holding one of the values (filtered as read)."""
     infos = _day_files(lake, zone, table, day)
     schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
-    return (
+    reader = (
         spark.read.format("bank_lake")
         .schema(schema)
         .option("lake", lake.config.to_json())
         .option("files", json.dumps([lake.relative(i.path) for i in infos]))
-        .load()
     )
+    if only is not None:
+        reader = reader.option("only", json.dumps({"column": only[0], "values": list(only[1])}))
+    return reader.load()
+
+
+def read_raw(
+    spark: SparkSession, lake: Lake, table: str, day: date, key: str
+) -> tuple[DataFrame, DataFrame | None]:
+    """A raw day to stage, and its rows whose `key` landed more than once (None when no key
+    did): the repeated keys come from the key column alone and the reader keeps only their
+    rows, so finding duplicates does not read the whole day a second time."""
+    repeated = staging.repeated_keys(read_table(spark, lake, "raw", table, day, [key]), key)
+    raw = read_table(spark, lake, "raw", table, day)
+    if not repeated:
+        return raw, None
+    return raw, read_table(spark, lake, "raw", table, day, only=(key, repeated))
 
 
 def copy_to_warehouse(

@@ -461,15 +461,26 @@ def all_rules(spec: StagingSpec, day: date) -> list[Rule]:
     ]
 
 
-def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, int]:
+def repeated_keys(keys: DataFrame, key: str) -> list[str]:
+    """The values of `key` that landed more than once on the day (`keys`: the raw day's key
+    column, read on its own). Usually none or few: collected to the driver."""
+    counts = keys.where(F.col(key).isNotNull()).groupBy(key).count()
+    return [r[key] for r in counts.where(F.col("count") > 1).select(key).collect()]
+
+
+def classify(
+    raw: DataFrame, repeats: DataFrame | None, spec: StagingSpec, day: date
+) -> tuple[DataFrame, int]:
     """Every raw row with its typed values (`t__*`), `_disposition`, `_rule_id` and `_reason`;
     and the number of exact duplicates (counted from the repeated keys, independently of the
     written outputs, so `landed = staged + quarantined + duplicates` is a real check).
 
-    Duplicates are found without shuffling the rows: a narrow aggregate per key finds the rare
-    keys that landed more than once (with their content hashes and first position), and that
-    small table is collected and broadcast back. Typed values and rule outcomes are computed once
-    per row (columns, not repeated expressions), then the first failing rule gives the reason.
+    `repeats` are the raw rows whose key landed more than once (None when no key did; see
+    `repeated_keys` and `spark.read_raw`, which reads only those rows). Duplicates are found
+    without shuffling the day: a per-key aggregate of those few rows (count, content hashes and
+    first position) is collected and broadcast back. Typed values and rule outcomes are computed
+    once per row (columns, not repeated expressions), then the first failing rule gives the
+    reason.
     """
     columns = list(spec.source.columns)
     key = spec.source.key
@@ -477,33 +488,35 @@ def classify(raw: DataFrame, spec: StagingSpec, day: date) -> tuple[DataFrame, i
     # content compared between rows of one key and, as 16 hex digits, the row's record_hash.
     content = F.xxhash64(
         F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in columns])
+    ).alias("_content")
+    typed_values = [expr.alias(f"{TYPED_PREFIX}{name}") for name, expr in spec.typed().items()]
+    df = raw.select("*", content, *typed_values).withColumn(
+        "record_hash", F.lower(F.lpad(F.hex("_content"), 16, "0"))
     )
-    df = raw.select(
-        "*",
-        content.alias("_content"),
-        *[expr.alias(f"{TYPED_PREFIX}{name}") for name, expr in spec.typed().items()],
-    ).withColumn("record_hash", F.lower(F.lpad(F.hex("_content"), 16, "0")))
-    repeated = (
-        df.where(F.col(key).isNotNull())
-        .groupBy(key)
-        .agg(
-            F.count(F.lit(1)).alias("_n"),
-            F.min("_content").alias("_lo"),
-            F.max("_content").alias("_hi"),
-            F.min(position()).alias("_first"),
+
+    def per_key(rows: DataFrame) -> DataFrame:
+        return (
+            rows.select("*", content)
+            .groupBy(key)
+            .agg(
+                F.count(F.lit(1)).alias("_n"),
+                F.min("_content").alias("_lo"),
+                F.max("_content").alias("_hi"),
+                F.min(position()).alias("_first"),
+            )
+            .where(F.col("_n") > 1)
         )
-        .where(F.col("_n") > 1)
-    )
-    # One small job: the repeated keys are few, so they come back as a local table to broadcast.
-    repeated_rows = repeated.collect()
+
+    schema = per_key(raw).schema  # planned, not run
+    # One small job over the few rows of the repeated keys; they come back as a local table.
+    repeated_rows = per_key(repeats).collect() if repeats is not None else []
     duplicates = sum(r["_n"] - 1 for r in repeated_rows if r["_lo"] == r["_hi"])
     if repeated_rows:
-        repeated = df.sparkSession.createDataFrame(repeated_rows, repeated.schema)
+        repeated = df.sparkSession.createDataFrame(repeated_rows, schema)
         df = df.join(F.broadcast(repeated), key, "left")
     else:  # no key repeats (the usual day): what the join would give, without a job for it
         df = df.select(
-            "*",
-            *[F.lit(None).cast(f.dataType).alias(f.name) for f in repeated.schema if f.name != key],
+            "*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in schema if f.name != key]
         )
     rules = all_rules(spec, day)
     flags = [f"_failed_{i}" for i in range(len(rules))]
