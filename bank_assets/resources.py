@@ -17,6 +17,9 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
                              sc://host:15002 (Spark Connect)
   BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+  BANK_ASSETS_JVM_CACHE      where the Spark driver's class archive is kept (default:
+                             $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
+                             state directory, so a fresh home (each bench) still starts Spark fast
   BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
 """
 
@@ -49,6 +52,7 @@ class Settings:
     pg_dsn: str | None
     spark_master: str
     spark_driver_memory: str
+    jvm_cache: Path
     alert_webhook: str | None
 
     @classmethod
@@ -65,6 +69,10 @@ class Settings:
             pg_dsn=env.get("BANK_ASSETS_PG_DSN") or None,
             spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
             spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            jvm_cache=Path(
+                env.get("BANK_ASSETS_JVM_CACHE")
+                or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
+            ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
         )
 
@@ -106,7 +114,9 @@ class SparkResource(dg.ConfigurableResource):
 
             settings = Settings.from_env()
             self._session = get_session(
-                self.master or settings.spark_master, driver_memory=settings.spark_driver_memory
+                self.master or settings.spark_master,
+                driver_memory=settings.spark_driver_memory,
+                class_cache=settings.jvm_cache,
             )
         return self._session
 

@@ -94,8 +94,10 @@ def pg_dsn(pg_data: Path) -> str:
 @pytest.fixture(scope="session")
 def spark():
     from bank_assets.lib.spark import get_session
+    from bank_assets.resources import Settings
 
-    session = get_session("local[2]", driver_memory="2g")
+    # The class archive cache the pipeline uses (a cache: the suite starts Spark faster too)
+    session = get_session("local[2]", driver_memory="2g", class_cache=Settings.from_env().jvm_cache)
     yield session
     session.stop()
 
