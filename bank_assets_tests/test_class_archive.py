@@ -19,19 +19,22 @@ def java(*options: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, check=True)
 
 
-def test_first_jvms_write_parts_the_next_start_promotes_one_and_maps_it(tmp_path):
-    first, first_pid = class_archive(tmp_path, "k1")
-    assert first.startswith("-XX:ArchiveClassesAtExit=") and first_pid is not None
-    first_pid.write_text(str(os.getpid()))  # its JVM runs (or is still writing): left alone
-    second, second_pid = class_archive(tmp_path, "k1")
-    assert second.startswith("-XX:ArchiveClassesAtExit=") and second != first
-    for option, pid_file in ((first, first_pid), (second, second_pid)):
-        writer = subprocess.Popen([JAVA, *option.split(), "-version"])
-        pid_file.write_text(str(writer.pid))
-        assert writer.wait() == 0  # exited: its classes are dumped
+def test_one_jvm_records_the_next_start_promotes_its_part_and_maps_it(tmp_path):
+    option, pid_file = class_archive(tmp_path, "k1")
+    assert option.startswith("-XX:ArchiveClassesAtExit=") and pid_file is not None
+    assert pid_file.read_text() == str(os.getpid())  # until the JVM runs and takes over
+    # While a JVM records (or dumps at its exit), others neither read nor write an archive.
+    assert class_archive(tmp_path, "k1") == ("", None)
+    writer = subprocess.Popen([JAVA, *option.split(), "-version"])
+    pid_file.write_text(str(writer.pid))
+    assert writer.wait() == 0  # exited: its classes are dumped
+    # A second finished part (two JVMs that started at the same moment): one archive is kept.
+    part = pid_file.with_suffix(".jsa")
+    shutil.copy(part, tmp_path / "spark-k1.other.jsa")
+    (tmp_path / "spark-k1.other.pid").write_text(str(writer.pid))
     option, pid_file = class_archive(tmp_path, "k1")
     assert option.startswith("-XX:SharedArchiveFile=") and pid_file is None
-    assert [p.name for p in tmp_path.iterdir()] == ["spark-k1.jsa"]  # one promoted, one dropped
+    assert [p.name for p in tmp_path.iterdir()] == ["spark-k1.jsa"]
     # -Xshare:on makes an archive the JVM cannot map a startup failure, not a warning.
     assert "sharing" in java("-Xshare:on", option).stderr
     # Another key (another Java, Spark or options) gets an archive of its own.
@@ -43,9 +46,9 @@ def test_a_part_whose_jvm_died_without_dumping_is_dropped(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()
     pid_file.write_text(str(gone.pid))
-    option, pid_file = class_archive(tmp_path, "k")
-    assert option.startswith("-XX:ArchiveClassesAtExit=") and pid_file is not None
-    assert [p.suffix for p in tmp_path.iterdir()] == []
+    option, new_pid_file = class_archive(tmp_path, "k")
+    assert option.startswith("-XX:ArchiveClassesAtExit=") and new_pid_file != pid_file
+    assert [p.name for p in tmp_path.iterdir()] == [new_pid_file.name]  # the new recorder only
 
 
 def test_an_unwritable_cache_only_means_no_archive(tmp_path):

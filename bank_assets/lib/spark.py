@@ -93,19 +93,21 @@ def get_session(
 
 def class_archive(cache: Path, key: str) -> tuple[str, Path | None]:
     """The JVM options for Spark's class data sharing archive (AppCDS) in `cache`, and the file
-    where the caller records the pid of a JVM that writes one (None when it reads one).
+    where the caller records the pid of the JVM that writes one (None when it does not).
 
     Starting Spark loads some 20,000 classes from its jars, 6 s of a run's first asset; mapped
     from an archive, Spark starts 3 s sooner. The first JVM for a `key` (Java, Spark, options)
     writes the archive of the classes it loaded when it exits (in the background: up to a minute
-    after a full run; Java 17 has no -XX:+AutoCreateSharedArchive). Each such JVM writes a part
-    file of its own, and a later start promotes a finished part (its JVM gone) to the archive
-    with an atomic rename, so concurrent runs never read a half-written archive.
+    after a full run; Java 17 has no -XX:+AutoCreateSharedArchive); JVMs started meanwhile
+    neither read nor write one. The writer's part file is promoted to the archive by a later
+    start once its JVM is gone, with an atomic rename, so no run reads a half-written archive.
     """
     archive = cache / f"spark-{key}.jsa"
     quiet = "-Xlog:cds=off -Xlog:cds+dynamic=off"  # a cache: nothing to report on the console
+    recording = False
     for pid_file in sorted(cache.glob(f"spark-{key}.*.pid")):
         if _alive(int(pid_file.read_text() or "0")):
+            recording = True
             continue
         part = pid_file.with_suffix(".jsa")
         if not archive.exists() and part.exists() and part.stat().st_size:
@@ -114,12 +116,16 @@ def class_archive(cache: Path, key: str) -> tuple[str, Path | None]:
         pid_file.unlink()
     if archive.exists():
         return f"-XX:SharedArchiveFile={archive} {quiet}", None
+    if recording:  # one JVM records at a time (each dump takes a core for up to a minute)
+        return "", None
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:  # no writable cache: Spark starts without an archive, as it would anyway
         return "", None
     part = cache / f"spark-{key}.{uuid.uuid4().hex[:12]}.jsa"
-    return f"-XX:ArchiveClassesAtExit={part} {quiet}", part.with_suffix(".pid")
+    pid_file = part.with_suffix(".pid")
+    pid_file.write_text(str(os.getpid()))  # this process until its JVM runs: others start plain
+    return f"-XX:ArchiveClassesAtExit={part} {quiet}", pid_file
 
 
 def _alive(pid: int) -> bool:
