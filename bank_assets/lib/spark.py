@@ -49,7 +49,9 @@ def get_session(
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # stay on loopback
         if class_cache is not None and SparkContext._active_spark_context is None:
-            key = f"{_java()}|{pyspark.__version__}|{JVM_OPTIONS}|{driver_memory}"
+            # what the archive must match: Java, the Spark jars (version and place), the options
+            spark_jars = f"{pyspark.__file__}|{pyspark.__version__}"
+            key = f"{_java()}|{spark_jars}|{JVM_OPTIONS}|{driver_memory}"
             archive_option, pid_file = class_archive(
                 class_cache, hashlib.sha256(key.encode()).hexdigest()[:16]
             )
