@@ -108,14 +108,18 @@ def class_archive(cache: Path, key: str) -> tuple[str, Path | None]:
     quiet = "-Xlog:cds=off -Xlog:cds+dynamic=off"  # a cache: nothing to report on the console
     recording = False
     for pid_file in sorted(cache.glob(f"spark-{key}.*.pid")):
-        if _alive(int(pid_file.read_text() or "0")):
-            recording = True
-            continue
         part = pid_file.with_suffix(".jsa")
-        if not archive.exists() and part.exists() and part.stat().st_size:
-            os.replace(part, archive)
-        part.unlink(missing_ok=True)  # another finished part: one archive is enough
-        pid_file.unlink()
+        try:
+            pid = pid_file.read_text().strip()
+            if _alive(int(pid) if pid.isdigit() else 0):
+                recording = True
+                continue
+            if not archive.exists() and part.exists() and part.stat().st_size:
+                os.replace(part, archive)
+            part.unlink(missing_ok=True)  # another finished part: one archive is enough
+            pid_file.unlink(missing_ok=True)
+        except FileNotFoundError:  # another start tidied this part first
+            continue
     if archive.exists():
         return f"-XX:SharedArchiveFile={archive} {quiet}", None
     if recording:  # one JVM records at a time (each dump takes a core for up to a minute)
