@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from bank_assets.lib.spark import class_archive
@@ -49,6 +50,19 @@ def test_a_part_whose_jvm_died_without_dumping_is_dropped(tmp_path):
     option, new_pid_file = class_archive(tmp_path, "k")
     assert option.startswith("-XX:ArchiveClassesAtExit=") and new_pid_file != pid_file
     assert [p.name for p in tmp_path.iterdir()] == [new_pid_file.name]  # the new recorder only
+
+
+def test_archives_unused_for_a_month_are_pruned_the_one_in_use_is_kept(tmp_path):
+    month_ago = time.time() - 31 * 86400
+    for name in ("spark-k.jsa", "spark-old.jsa", "spark-recent.jsa", "spark-old.abc.jsa"):
+        (tmp_path / name).write_bytes(b"x")
+        if name != "spark-recent.jsa":
+            os.utime(tmp_path / name, (month_ago, month_ago))
+    assert class_archive(tmp_path, "k")[0].startswith("-XX:SharedArchiveFile=")
+    # the old archive of another key goes; a recent one and a part (its own key's business) stay
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["spark-k.jsa", "spark-old.abc.jsa", "spark-recent.jsa"]
+    assert (tmp_path / "spark-k.jsa").stat().st_mtime > month_ago + 86400  # marked as used
 
 
 def test_an_unwritable_cache_only_means_no_archive(tmp_path):

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ def class_archive(cache: Path, key: str) -> tuple[str, Path | None]:
     after a full run; Java 17 has no -XX:+AutoCreateSharedArchive); JVMs started meanwhile
     neither read nor write one. The writer's part file is promoted to the archive by a later
     start once its JVM is gone, with an atomic rename, so no run reads a half-written archive.
+    Archives of other keys that no start used for ARCHIVE_UNUSED_DAYS are deleted.
     """
     archive = cache / f"spark-{key}.jsa"
     quiet = "-Xlog:cds=off -Xlog:cds+dynamic=off"  # a cache: nothing to report on the console
@@ -120,6 +122,7 @@ def class_archive(cache: Path, key: str) -> tuple[str, Path | None]:
             pid_file.unlink(missing_ok=True)
         except FileNotFoundError:  # another start tidied this part first
             continue
+    _prune(cache, keep=archive)
     if archive.exists():
         return f"-XX:SharedArchiveFile={archive} {quiet}", None
     if recording:  # one JVM records at a time (each dump takes a core for up to a minute)
@@ -132,6 +135,25 @@ def class_archive(cache: Path, key: str) -> tuple[str, Path | None]:
     pid_file = part.with_suffix(".pid")
     pid_file.write_text(str(os.getpid()))  # this process until its JVM runs: others start plain
     return f"-XX:ArchiveClassesAtExit={part} {quiet}", pid_file
+
+
+ARCHIVE_UNUSED_DAYS = 30
+
+
+def _prune(cache: Path, keep: Path) -> None:
+    """Mark `keep` as used now and delete the archives of other keys (another Java, Spark, venv
+    or options) that no start has used for ARCHIVE_UNUSED_DAYS: each is 120-180 MB."""
+    now = time.time()
+    for archive in cache.glob("spark-*.jsa"):
+        try:
+            if archive == keep:
+                os.utime(archive, (now, now))
+            elif archive.stem.count(".") == 0 and (
+                now - archive.stat().st_mtime > ARCHIVE_UNUSED_DAYS * 86400
+            ):
+                archive.unlink()
+        except OSError:  # gone meanwhile, or not ours to change: a cache never fails a run
+            continue
 
 
 def _alive(pid: int) -> bool:
