@@ -54,14 +54,16 @@ def test_a_part_whose_jvm_died_without_dumping_is_dropped(tmp_path):
 
 def test_archives_unused_for_a_month_are_pruned_the_one_in_use_is_kept(tmp_path):
     month_ago = time.time() - 31 * 86400
-    for name in ("spark-k.jsa", "spark-old.jsa", "spark-recent.jsa", "spark-old.abc.jsa"):
+    old = ("spark-k.jsa", "spark-old.jsa", "spark-old.abc.jsa", "spark-old.abc.pid")
+    for name in (*old, "spark-recent.jsa", "spark-k.def.jsa"):
         (tmp_path / name).write_bytes(b"x")
-        if name != "spark-recent.jsa":
+        if name in old:
             os.utime(tmp_path / name, (month_ago, month_ago))
     assert class_archive(tmp_path, "k")[0].startswith("-XX:SharedArchiveFile=")
-    # the old archive of another key goes; a recent one and a part (its own key's business) stay
+    # another key's old archive and part go; a recent archive stays, and so does a part of this
+    # key (no pid file here: the part logic, not the age, decides its fate)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["spark-k.jsa", "spark-old.abc.jsa", "spark-recent.jsa"]
+    assert names == ["spark-k.def.jsa", "spark-k.jsa", "spark-recent.jsa"]
     assert (tmp_path / "spark-k.jsa").stat().st_mtime > month_ago + 86400  # marked as used
 
 

@@ -141,17 +141,18 @@ ARCHIVE_UNUSED_DAYS = 30
 
 
 def _prune(cache: Path, keep: Path) -> None:
-    """Mark `keep` as used now and delete the archives of other keys (another Java, Spark, venv
-    or options) that no start has used for ARCHIVE_UNUSED_DAYS: each is 120-180 MB."""
+    """Mark the archive `keep` as used now and delete the files of other keys (another Java,
+    Spark, venv or options: archives of 120-180 MB, parts a JVM left) that no start has used
+    for ARCHIVE_UNUSED_DAYS."""
     now = time.time()
-    for archive in cache.glob("spark-*.jsa"):
+    for file in cache.glob("spark-*"):
         try:
-            if archive == keep:
-                os.utime(archive, (now, now))
-            elif archive.stem.count(".") == 0 and (
-                now - archive.stat().st_mtime > ARCHIVE_UNUSED_DAYS * 86400
+            if file == keep:
+                os.utime(file, (now, now))
+            elif not file.name.startswith(f"{keep.stem}.") and (
+                now - file.stat().st_mtime > ARCHIVE_UNUSED_DAYS * 86400
             ):
-                archive.unlink()
+                file.unlink()
         except OSError:  # gone meanwhile, or not ours to change: a cache never fails a run
             continue
 
