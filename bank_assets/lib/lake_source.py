@@ -93,10 +93,12 @@ class _LakeReader(DataSourceReader):
         fs, base = LakeConfig.from_json(self.lake).filesystem()
         parquet = pq.ParquetFile(fs.open_input_file(f"{base}/{partition.value}"))
         columns = self.arrow_schema.names
+        if self.only:  # the values to keep, typed as the file's column, once per file
+            kept = self.only["column"]
+            values = pa.array(self.only["values"], parquet.schema_arrow.field(kept).type)
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
             if self.only:
-                values = pa.array(self.only["values"], batch.schema.field(self.only["column"]).type)
-                batch = batch.filter(pc.is_in(batch.column(self.only["column"]), values))
+                batch = batch.filter(pc.is_in(batch.column(kept), values))
             yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
 
 
