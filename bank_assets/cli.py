@@ -78,20 +78,64 @@ def redacted(dsn: str) -> str:
 
 
 def run_days(instance, start: date, end: date, log_level: str = "INFO"):
-    """Materialize every asset for days start..end as one run (single-run backfill)."""
+    """Materialize every asset for days start..end as one run (single-run backfill).
+
+    A failed run writes its failure alerts as the daemon's sensor does for its runs (dq.alerts
+    and the webhook), then exits with what failed."""
     from bank_assets.definitions import defs
 
     job = defs.resolve_job_def(JOB)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if start == end:
-        return job.execute_in_process(
-            run_config=config, instance=instance, partition_key=start.isoformat()
+        result = job.execute_in_process(
+            run_config=config,
+            instance=instance,
+            partition_key=start.isoformat(),
+            raise_on_error=False,
         )
-    tags = {
-        "dagster/asset_partition_range_start": start.isoformat(),
-        "dagster/asset_partition_range_end": end.isoformat(),
-    }
-    return job.execute_in_process(run_config=config, instance=instance, tags=tags)
+    else:
+        tags = {
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        }
+        result = job.execute_in_process(
+            run_config=config, instance=instance, tags=tags, raise_on_error=False
+        )
+    if not result.success:
+        raise SystemExit(failed_run(instance, result))
+    return result
+
+
+def failed_run(instance, result) -> str:
+    """Write the failure alerts of a failed in-process run; what to tell the user."""
+    import dagster as dg
+
+    from bank_assets.defs.alerts import AlertsResource, alert_failed_run
+    from bank_assets.lib.alerts import AlertDeliveryError
+    from bank_assets.lib.warehouse import Warehouse, WarehouseError
+
+    run = instance.get_run_by_id(result.run_id)
+    failure = next(
+        (e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE), None
+    )
+    steps = result.get_step_failure_events()
+    errors = [f"{e.step_key}: {e.event_specific_data.error.message.strip()}" for e in steps]
+    if failure and failure.event_specific_data and failure.event_specific_data.error:
+        errors.append(failure.event_specific_data.error.message.strip())
+    message = failure.message if failure else "the run did not succeed"
+    told = f"run {run.run_id} failed: " + ("; ".join(errors) or message)
+    try:
+        alert_failed_run(
+            instance,
+            run,
+            message,
+            [e.step_key for e in steps],
+            Warehouse(Settings.from_env().dsn()),
+            AlertsResource().webhook,
+        )
+    except (WarehouseError, AlertDeliveryError) as e:
+        return f"{told}\nits failure alert was not delivered: {e}"
+    return f"{told}\nfailure alert written to dq.alerts"
 
 
 def checks_seconds(result) -> float:

@@ -25,18 +25,25 @@ Variables (all optional; unset means the embedded default):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
 
+from bank_assets.lib.day_locks import hold_days
 from bank_assets.lib.lake import Lake, LakeConfig
 from bank_assets.lib.warehouse import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The run tags that say which days a run covers (dagster._core.storage.tags).
+PARTITION_TAG = "dagster/partition"
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,17 @@ class Settings:
         return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
 
 
+def run_days(tags: Mapping[str, str]) -> list[date]:
+    """The days a run covers, from its tags: one partition, or a range (a single-run backfill)."""
+    if key := tags.get(PARTITION_TAG):
+        return [date.fromisoformat(key)]
+    start, end = tags.get(RANGE_TAGS[0]), tags.get(RANGE_TAGS[1])
+    if not (start and end):
+        return []
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 class SparkResource(dg.ConfigurableResource):
     """A Spark session created on first use, so definitions load without a JVM.
 
@@ -138,10 +156,25 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The PostgreSQL warehouse. `dsn` overrides BANK_ASSETS_PG_DSN."""
+    """The PostgreSQL warehouse. `dsn` overrides BANK_ASSETS_PG_DSN.
+
+    In a run of one or more days it holds those days' locks for the whole run (see
+    lib/day_locks.py): every asset takes this resource, and the in-process executor initializes
+    it once, before the first step, so a run that another run's day lock refuses writes nothing.
+    """
 
     dsn: str | None = None
     _warehouse = PrivateAttr(default=None)
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+        run = context.run  # None outside a run (a sensor)
+        days = run_days(run.tags) if run else []
+        if not days:
+            yield self
+            return
+        with hold_days(self.warehouse, days, run.run_id):
+            yield self
 
     @property
     def warehouse(self) -> Warehouse:

@@ -1,5 +1,8 @@
 """Failure alerts: a failed run, and the blocking checks that failed in it, reach someone.
 
+Daemon runs get them from the `failure_alerts` sensor, command-line runs (in process, no daemon
+needed) from `bank-assets` itself; both call `alert_failed_run`.
+
 Each becomes a row in dq.alerts (PostgreSQL) and, when a webhook URL is configured
 (BANK_ASSETS_ALERT_WEBHOOK), a short JSON message posted to it (see lib/alerts.py).
 """
@@ -7,6 +10,7 @@ Each becomes a row in dq.alerts (PostgreSQL) and, when a webhook URL is configur
 import dagster as dg
 
 from bank_assets.lib.alerts import Alert, raise_alert
+from bank_assets.lib.warehouse import Warehouse
 from bank_assets.resources import Settings, WarehouseResource
 
 
@@ -39,43 +43,73 @@ def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[di
     return failed
 
 
-@dg.run_failure_sensor(
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    monitor_all_code_locations=True,
-    description="Writes an alert for every failed run, and one for its failed blocking checks.",
-)
-def failure_alerts(
-    context: dg.RunFailureSensorContext, warehouse: WarehouseResource, alerts: AlertsResource
+def run_label(run: dg.DagsterRun) -> str | None:
+    """The days of a run: its partition, or "start..end" for a range run, None for neither."""
+    if partition := run.tags.get("dagster/partition"):
+        return partition
+    start = run.tags.get("dagster/asset_partition_range_start")
+    end = run.tags.get("dagster/asset_partition_range_end")
+    return f"{start}..{end}" if start and end and start != end else start
+
+
+def alert_failed_run(
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    message: str,
+    failed_steps: list[str],
+    warehouse: Warehouse,
+    webhook: str | None,
 ) -> None:
-    run = context.dagster_run
+    """The alerts of a failed run, however it ran (the daemon's sensor, `bank-assets` runs in
+    process): one `run_failure` for the run, one `check_failure` per failed blocking check
+    (recorded once per asset, check and day: a failing re-run updates it)."""
     partition = run.tags.get("dagster/partition") or run.tags.get(
         "dagster/asset_partition_range_start"
     )
     common = {"run_id": run.run_id, "job_name": run.job_name, "partition_key": partition}
-    failed_steps = [e.step_key for e in context.get_step_failure_events()]
     raise_alert(
-        warehouse.warehouse,
+        warehouse,
         Alert(
             kind="run_failure",
             severity="error",
-            message=f"run of {run.job_name} for {partition or 'no partition'} failed: "
-            f"{context.failure_event.message}",
+            message=f"run of {run.job_name} for {run_label(run) or 'no partition'} failed: "
+            f"{message}",
             details={"failed_steps": failed_steps},
             **common,
         ),
-        alerts.webhook,
+        webhook,
     )
-    checks = failed_blocking_checks(context.instance, run.run_id)
-    if checks:
-        names = ", ".join(f"{c['asset']}:{c['check']}" for c in checks)
+    for check in failed_blocking_checks(instance, run.run_id):
+        name = f"{check['asset']}:{check['check']}"
+        day = check["partition"] or run_label(run) or ""
         raise_alert(
-            warehouse.warehouse,
+            warehouse,
             Alert(
                 kind="check_failure",
                 severity="fatal",
-                message=f"blocking checks failed, downstream assets were not built: {names}",
-                details={"checks": checks},
+                message=f"blocking check {name} failed for {day or 'no partition'}, its "
+                f"downstream assets were not built: {check['description']}",
+                details={"checks": [check]},
+                subject=f"{name}:{day}",
                 **common,
             ),
-            alerts.webhook,
+            webhook,
         )
+
+
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=True,
+    description="Writes an alert for every failed run, and one per failed blocking check.",
+)
+def failure_alerts(
+    context: dg.RunFailureSensorContext, warehouse: WarehouseResource, alerts: AlertsResource
+) -> None:
+    alert_failed_run(
+        context.instance,
+        context.dagster_run,
+        context.failure_event.message,
+        [e.step_key for e in context.get_step_failure_events()],
+        warehouse.warehouse,
+        alerts.webhook,
+    )

@@ -54,7 +54,10 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
         ),
     )
     def _raw(
-        context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,  # not read: it holds the run's day locks (resources.py)
     ) -> dg.MaterializeResult:
         started, rows, size, manifest_rows = time.perf_counter(), {}, 0, {}
         for day in partition_days(context):

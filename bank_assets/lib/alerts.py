@@ -28,18 +28,33 @@ class Alert:
     job_name: str | None = None
     partition_key: str | None = None
     details: dict = field(default_factory=dict)
-    subject: str = ""  # what the alert is about within its run ("" = the run itself)
+    subject: str = ""  # what the alert is about ("" = the run itself; else table:rule:day)
 
 
 def raise_alert(warehouse: Warehouse, alert: Alert, webhook_url: str | None = None) -> bool:
-    """Record the alert (once per kind, run and subject); post it to the webhook. True if it
-    was new."""
+    """Record the alert and post it to the webhook; True if this run had not recorded it yet.
+
+    A run's own failure (`subject` "") is recorded once per run. An alert about a subject (a
+    rule or check of a table and day) is recorded once per subject: a later run that raises it
+    again updates the row (its run id and time, the latest message) and posts it again; the
+    same run raising it again (a sensor tick repeated) changes nothing.
+    """
     warehouse.apply_ddl()
+    if alert.subject:
+        conflict = (
+            "on conflict (kind, subject) where subject <> '' do update set "
+            "severity = excluded.severity, run_id = excluded.run_id, "
+            "job_name = excluded.job_name, partition_key = excluded.partition_key, "
+            "message = excluded.message, details = excluded.details, raised_at = now() "
+            "where dq.alerts.run_id is distinct from excluded.run_id"
+        )
+    else:
+        conflict = "on conflict (kind, run_id, subject) do nothing"
     with warehouse.connect() as conn:
-        inserted = conn.execute(
+        recorded = conn.execute(
             "insert into dq.alerts (kind, severity, run_id, job_name, partition_key, message, "
-            "details, subject) values (%s, %s, %s, %s, %s, %s, %s, %s) "
-            "on conflict (kind, run_id, subject) do nothing returning alert_id",
+            f"details, subject) values (%s, %s, %s, %s, %s, %s, %s, %s) {conflict} "
+            "returning alert_id",
             (
                 alert.kind,
                 alert.severity,
@@ -51,9 +66,9 @@ def raise_alert(warehouse: Warehouse, alert: Alert, webhook_url: str | None = No
                 alert.subject,
             ),
         ).fetchone()
-    if inserted and webhook_url:
+    if recorded and webhook_url:
         post(webhook_url, {"source": "bank_assets", **asdict(alert)})
-    return inserted is not None
+    return recorded is not None
 
 
 def post(url: str, payload: dict, timeout: float = 10.0) -> None:

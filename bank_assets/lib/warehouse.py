@@ -11,10 +11,16 @@ A load goes: Spark tasks COPY the day's lake files into a private staging table
 
 DDL lives in `sql/` and is applied (idempotently, under an advisory lock) before the first load.
 SQL values are always parameters; identifiers go through `psycopg.sql.Identifier`.
+
+A load killed mid-way (kill -9, a stopped server) cannot drop its private table: the next load
+drops it (`drop_orphans`). A killed load never alters the day's rows: they only change in the
+swap's one transaction, which a dead session rolls back.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +41,13 @@ if TYPE_CHECKING:
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 DDL_LOCK = 7_314_159  # advisory lock id guarding DDL application
+# Advisory locks of live loads: the high 16 bits of the bigint key say "load" (DDL_LOCK and the
+# day locks of lib/day_locks.py have other high bits), the low 48 bits are the load's id, the
+# 12 hex digits that end its private table's name.
+LOAD_LOCKS = 0x4C4F << 48
+# A private load table's name: "<table>_<id>" in schema staging, "<table>_p<YYYYMMDD>_<id>" in
+# the table's own schema for a partition-to-be (swapped in under the partition's own name).
+LOAD_ID = re.compile(r"_(?:p[0-9]{8}_)?([0-9a-f]{12})$")
 
 
 class WarehouseError(RuntimeError):
@@ -143,6 +156,16 @@ class Loaded:
     table: str
 
 
+def _is_partition_stage(schema: str, name: str) -> bool:
+    """True if `name` in `schema` is a partition-to-be of a partitioned table (see `load`)."""
+    return any(
+        t.partitioned
+        and t.schema == schema
+        and re.fullmatch(rf"{t.name}_p[0-9]{{8}}_[0-9a-f]{{12}}", name)
+        for t in TABLES.values()
+    )
+
+
 def _date_key(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
 
@@ -216,10 +239,14 @@ class Warehouse:
                     stage_id, target
                 )
             ]
-        with self.connect(autocommit=True) as conn:
-            for statement in create:
-                conn.execute(statement)
+        drop = sql.SQL("drop table if exists {}").format(stage_id)
+        # `owner` holds this load's lock from before its table exists until it is dropped
+        owner = self.connect(autocommit=True)
         try:
+            owner.execute("select pg_advisory_lock(%s)", (LOAD_LOCKS | int(run, 16),))
+            self.drop_orphans(owner)
+            for statement in create:
+                owner.execute(statement)
             columns = fill(".".join(stage))
             if table.partitioned:
                 self._index_partition(table, stage)
@@ -238,10 +265,52 @@ class Warehouse:
                 }
                 swap[table.load](conn, table, stage_id, columns, day)
                 rows = self._day_rows(conn, table, day)
+        except BaseException:
+            # The load's own error is the one to raise; if the drop fails too (the server went
+            # away), the table is an orphan that the next load drops.
+            with contextlib.suppress(psycopg.Error):
+                owner.execute(drop)
+            raise
+        else:
+            owner.execute(drop)
         finally:
-            with self.connect(autocommit=True) as conn:
-                conn.execute(sql.SQL("drop table if exists {}").format(stage_id))
+            owner.close()
         return Loaded(rows=rows, seconds=time.perf_counter() - started, table=table.qualified)
+
+    def drop_orphans(self, conn: psycopg.Connection) -> list[str]:
+        """Drop the private tables of loads that died (killed, their server stopped); returns
+        their names. Used at the start of every load, on `conn` (autocommit).
+
+        Why a lock per load, not per day or table: a load table is an orphan exactly when no
+        session holds its load's advisory lock (`load` takes it before creating the table and
+        keeps it until the table is dropped; PostgreSQL releases it when the session ends,
+        however the process died). So a live load is never touched, whatever it loads: another
+        day of the same table in another run, or the same day outside any run lock (the day
+        locks of lib/day_locks.py cover runs only). A table is dropped while its lock is held
+        here, so its id cannot be taken meanwhile.
+        """
+        candidates = conn.execute(
+            "select n.nspname, c.relname from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace "
+            "where c.relkind = 'r' and not c.relispartition and n.nspname = any(%s) "
+            "and c.relname ~ %s",
+            (["staging", *{t.schema for t in TABLES.values() if t.partitioned}], LOAD_ID.pattern),
+        ).fetchall()
+        dropped = []
+        for schema, name in candidates:
+            if schema != "staging" and not _is_partition_stage(schema, name):
+                continue
+            lock = LOAD_LOCKS | int(LOAD_ID.search(name).group(1), 16)
+            if not conn.execute("select pg_try_advisory_lock(%s)", (lock,)).fetchone()[0]:
+                continue  # a live load's
+            try:
+                conn.execute(
+                    sql.SQL("drop table if exists {}").format(sql.Identifier(schema, name))
+                )
+                dropped.append(f"{schema}.{name}")
+            finally:
+                conn.execute("select pg_advisory_unlock(%s)", (lock,))
+        return dropped
 
     def _index_partition(self, table: WarehouseTable, stage: tuple[str, str]) -> None:
         """Build the parent's indexes on a loaded partition-to-be, two at a time (one per
