@@ -63,7 +63,8 @@ def failed_run(instance):
 
 
 def evaluate(instance, run, failure, pg_dsn, url):
-    context = dg.build_run_status_sensor_context(
+    # entered, as the daemon does: the warehouse resource is a context manager (day locks)
+    with dg.build_run_status_sensor_context(
         sensor_name="failure_alerts",
         dagster_event=failure,
         dagster_instance=instance,
@@ -72,8 +73,8 @@ def evaluate(instance, run, failure, pg_dsn, url):
             "warehouse": WarehouseResource(dsn=pg_dsn),
             "alerts": AlertsResource(webhook_url=url),
         },
-    ).for_run_failure()
-    failure_alerts(context)
+    ) as context:
+        failure_alerts(context.for_run_failure())
 
 
 def test_failed_run_and_blocking_check_raise_alerts_once(pg_dsn, webhook):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bank_assets_tests.conftest import DAY
+from bank_assets_tests.test_alerts import webhook  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +92,91 @@ def test_printed_dsns_hide_the_password():
     assert (
         redacted("postgresql://postgres:@/bank?host=/x") == "postgresql://postgres:@/bank?host=/x"
     )
+
+
+def alerts_of(dsn: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "select kind, run_id, subject, message from dq.alerts order by alert_id"
+        ).fetchall()
+
+
+def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webhook):  # noqa: F811
+    """Another run holds the day: a command-line run of it fails before writing anything,
+    naming the holder, and writes its run_failure alert (row and webhook) as daemon runs do."""
+    import dagster as dg
+
+    from bank_assets.defs.reference import assets as reference_assets
+    from bank_assets.lib.day_locks import hold_days
+    from bank_assets.lib.warehouse import Warehouse
+    from bank_assets.resources import WarehouseResource
+    from bank_assets_tests.test_pipeline import checksum
+
+    url, received = webhook
+    cli("simulate", "--date", DAY.isoformat(), "--transactions", "200", env=home)
+    previous = (DAY - timedelta(days=1)).isoformat()  # an earlier day's rows, to stay intact
+    resources = {"warehouse": WarehouseResource(dsn=pg_dsn)}
+    assert dg.materialize(reference_assets, partition_key=previous, resources=resources).success
+    before = checksum(pg_dsn)
+    with hold_days(Warehouse(pg_dsn), [DAY], "the-other-run"):
+        out = cli(
+            "backfill",
+            "--start",
+            DAY.isoformat(),
+            env={**home, "BANK_ASSETS_ALERT_WEBHOOK": url},
+            ok=False,
+        )
+    assert out.returncode == 1
+    assert f"day {DAY} is being processed by run the-other-run (started " in out.stderr
+    assert "failure alert written to dq.alerts" in out.stderr
+    assert checksum(pg_dsn) == before
+    ((kind, run_id, subject, message),) = alerts_of(pg_dsn)
+    assert (kind, subject) == ("run_failure", "") and f"for {DAY} failed" in message
+    assert f"run {run_id} failed" in out.stderr
+    assert [(m["kind"], m["run_id"]) for m in received] == [("run_failure", run_id)]
+
+
+def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
+    """A day whose manifest disagrees with its files, run twice from the command line: each
+    run writes its run_failure, the failed blocking check is one row (the latest run's), no
+    rule warning is repeated, and the previous day is intact."""
+    from bank_assets.lib.lake import Lake
+    from bank_assets.resources import Settings
+    from bank_assets_tests.test_pipeline import query
+
+    previous = DAY - timedelta(days=1)
+    cli(
+        "simulate", "--date", previous.isoformat(), "--days", "2", "--transactions", "500", env=home
+    )
+    cli("backfill", "--start", previous.isoformat(), env=home)
+    kept = "select t::text from dw.fact_transactions t where batch_id = %s order by 1"
+    before = query(pg_dsn, kept, (previous,))
+    assert before
+    lake = Lake(Settings.from_env({**os.environ, **home}).lake_config)
+    manifest = lake.read_manifest(DAY)
+    manifest["tables"]["transactions"]["rows"] += 1  # one line announced but never delivered
+    lake.write_bytes(f"landing/manifests/{DAY}.json", json.dumps(manifest).encode())
+    warnings_before = None
+    runs = []
+    for _ in range(2):
+        out = cli("backfill", "--start", DAY.isoformat(), env=home, ok=False)
+        told = re.search(
+            r"^run (\S+) failed: (.*)\nfailure alert written to dq.alerts$", out.stderr, re.M
+        )
+        assert out.returncode == 1 and told, out.stderr[-3000:]
+        assert "rows_accounted_for" in told.group(2)
+        runs.append(told.group(1))
+        warnings = [a[2] for a in alerts_of(pg_dsn) if a[0] == "rule_warning"]
+        assert len(warnings) == len(set(warnings))
+        assert warnings_before is None or sorted(warnings) == sorted(warnings_before)
+        warnings_before = warnings
+    alerts = [a for a in alerts_of(pg_dsn) if a[0] != "rule_warning"]
+    assert [(a[0], a[1]) for a in alerts] == [
+        ("run_failure", runs[0]),
+        ("check_failure", runs[1]),
+        ("run_failure", runs[1]),
+    ]
+    assert alerts[1][2] == f"staged/transactions:rows_accounted_for:{DAY}"
+    assert query(pg_dsn, kept, (previous,)) == before
