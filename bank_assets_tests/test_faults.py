@@ -86,7 +86,9 @@ def rows_for(qualified: str, day: date, n: int, tag: str) -> tuple[list[str], li
     return columns, rows
 
 
-def load_rows(dsn: str, qualified: str, day: date, n: int, tag: str, pause: bool = False) -> int:
+def load_rows(
+    dsn: str, qualified: str, day: date, n: int, tag: str, pause: bool = False, wh=None
+) -> int:
     """Load n rows of `day` into `qualified` as the warehouse assets do (`Warehouse.load`), the
     COPY done here instead of by Spark. With `pause`, once the rows are in the load's table,
     print its name and wait for a line on stdin (the test kills the process there, or lets it
@@ -107,7 +109,7 @@ def load_rows(dsn: str, qualified: str, day: date, n: int, tag: str, pause: bool
             sys.stdin.readline()
         return columns
 
-    return Warehouse(dsn).load(fill, table, day).rows
+    return (wh or Warehouse(dsn)).load(fill, table, day).rows
 
 
 def start_load(dsn: str, qualified: str, day: date, n: int, tag: str) -> subprocess.Popen:
@@ -207,6 +209,74 @@ def test_a_live_load_of_another_day_keeps_its_table(pg_dsn):
         f"live-{i}" for i in range(40)
     }
     assert len(day_rows(pg_dsn, qualified, DAY)) == 60
+
+
+def test_a_swap_killed_mid_way_leaves_the_day_as_it_was(pg_dsn):
+    """The swap's backend is terminated while the old partition is being replaced (held up by a
+    lock the test takes on what its foreign keys point to): its transaction is rolled back, the
+    day keeps its rows, and the load drops its table."""
+    qualified = "dw.fact_payments"
+    wh = Warehouse(pg_dsn)
+    wh.apply_ddl()
+    add_dates(pg_dsn, [DAY])
+    assert load_rows(pg_dsn, qualified, DAY, 50, "first", wh=wh) == 50
+    before = day_rows(pg_dsn, qualified, DAY)
+    errors: list[BaseException] = []
+
+    def reload():
+        try:
+            load_rows(pg_dsn, qualified, DAY, 70, "swap", wh=wh)
+        except BaseException as e:
+            errors.append(e)
+
+    with psycopg.connect(pg_dsn) as blocker:
+        blocker.execute("lock table dw.dim_dates in share mode")
+        thread = threading.Thread(target=reload)
+        thread.start()
+        for _ in range(200):
+            blocked = query(
+                pg_dsn,
+                "select pid, query from pg_stat_activity where datname = current_database() "
+                "and wait_event_type = 'Lock'",
+            )
+            if blocked:
+                break
+            time.sleep(0.05)
+        ((pid, statement),) = blocked
+        assert statement.lower().startswith(("alter table", "drop table")), statement
+        assert query(pg_dsn, "select pg_terminate_backend(%s)", (pid,)) == [(True,)]
+        thread.join(60)
+    (error,) = errors
+    assert isinstance(error, psycopg.OperationalError), error
+    assert day_rows(pg_dsn, qualified, DAY) == before
+    assert load_tables(pg_dsn) == []
+
+
+def test_a_swap_failing_after_the_old_partition_went_leaves_the_day_as_it_was(pg_dsn):
+    """The new rows point to a client that does not exist: ATTACH fails, after the old
+    partition was detached and dropped and the new one renamed; all of it is rolled back."""
+    qualified = "dw.fact_payments"
+    Warehouse(pg_dsn).apply_ddl()
+    add_dates(pg_dsn, [DAY])
+    assert load_rows(pg_dsn, qualified, DAY, 50, "first") == 50
+    before = day_rows(pg_dsn, qualified, DAY)
+    columns, rows = rows_for(qualified, DAY, 70, "orphan-client")
+    rows = [(*r[:3], 999_999, *r[4:]) for r in rows]  # client_key: no such client
+
+    def fill(stage: str) -> list[str]:
+        with psycopg.connect(pg_dsn) as conn, conn.cursor() as cur:
+            statement = sql.SQL("copy {} ({}) from stdin").format(
+                sql.Identifier(*stage.split(".")), sql.SQL(", ").join(map(sql.Identifier, columns))
+            )
+            with cur.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return columns
+
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="client_key"):
+        Warehouse(pg_dsn).load(fill, TABLES[qualified], DAY)
+    assert day_rows(pg_dsn, qualified, DAY) == before
+    assert load_tables(pg_dsn) == []
 
 
 # ---- one run per day ------------------------------------------------------------------------

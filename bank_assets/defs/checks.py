@@ -194,7 +194,8 @@ def staging_results(
 def record(
     context: dg.AssetExecutionContext, warehouse: Warehouse, results: list[quality.Result]
 ) -> None:
-    """Keep the results in dq.results; raise an alert for each warn rule that flagged rows."""
+    """Keep the results in dq.results; raise an alert for each warn rule that flagged rows (one
+    dq.alerts row per table, rule and day: a re-run updates it, see lib/alerts.py)."""
     warehouse.record_results(results, context.run_id)
     for r in results:
         if r.severity == quality.WARN and r.failed:

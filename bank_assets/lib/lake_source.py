@@ -311,7 +311,8 @@ class _LakeWriter(DataSourceArrowWriter):
 
 
 def keep_only(fs, directory: str, keep: set[str]) -> None:
-    """Delete the files of `directory` not in `keep` (full paths): the older data of a day."""
+    """Delete the files of `directory` not in `keep` (full paths): the older data of a day.
+    Only one run works on a day at a time (lib/day_locks.py), so none of them is another's."""
     for info in _list(fs, directory):
         if info.path not in keep:
             fs.delete_file(info.path)

@@ -207,7 +207,7 @@ class Warehouse:
     def load(self, fill: Callable[[str], list[str]], table: WarehouseTable, day: date) -> Loaded:
         """Replace (or merge) one day of `table` with the rows `fill` COPYs into the private
         table it is given ("schema.name"); `fill` returns the columns it filled (see
-        `spark.copy_to_warehouse`)."""
+        `spark.copy_to_warehouse`). First drops the tables of loads that died (`drop_orphans`)."""
         self.apply_ddl()
         started = time.perf_counter()
         run = uuid.uuid4().hex[:12]
