@@ -119,9 +119,9 @@ def failed_run(instance, result) -> str:
         (e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE), None
     )
     steps = result.get_step_failure_events()
-    errors = [f"{e.step_key}: {e.event_specific_data.error.message.strip()}" for e in steps]
+    errors = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in steps]
     if failure and failure.event_specific_data and failure.event_specific_data.error:
-        errors.append(failure.event_specific_data.error.message.strip())
+        errors.append(_root_cause(failure.event_specific_data.error))
     message = failure.message if failure else "the run did not succeed"
     told = f"run {run.run_id} failed: " + ("; ".join(errors) or message)
     try:
@@ -136,6 +136,14 @@ def failed_run(instance, result) -> str:
     except (WarehouseError, AlertDeliveryError) as e:
         return f"{told}\nits failure alert was not delivered: {e}"
     return f"{told}\nfailure alert written to dq.alerts"
+
+
+def _root_cause(error) -> str:
+    """The message of the error a Dagster error info wraps (e.g. the resource's own error), on
+    one line."""
+    while error.cause is not None:
+        error = error.cause
+    return " ".join(error.message.split())
 
 
 def checks_seconds(result) -> float:
