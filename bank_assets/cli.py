@@ -120,8 +120,8 @@ def failed_run(instance, result) -> str:
     )
     steps = result.get_step_failure_events()
     errors = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in steps]
-    if failure and failure.event_specific_data and failure.event_specific_data.error:
-        errors.append(_root_cause(failure.event_specific_data.error))
+    if not errors and failure and failure.event_specific_data and failure.event_specific_data.error:
+        errors.append(_root_cause(failure.event_specific_data.error))  # before any step
     message = failure.message if failure else "the run did not succeed"
     told = f"run {run.run_id} failed: " + ("; ".join(errors) or message)
     try:
