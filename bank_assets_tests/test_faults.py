@@ -447,3 +447,49 @@ def test_an_existing_warehouse_loses_its_duplicate_alerts(pg_dsn):
             "insert into dq.alerts (kind, severity, run_id, message, subject) "
             "values ('rule_warning', 'warn', 'run-4', 'm', 's:r:d')",
         )
+
+
+@pytest.mark.slow
+def test_two_runs_of_one_day_through_the_whole_pipeline(resources, lake, pg_dsn):
+    """The real pipeline of a day in one thread; a second run of the day, started while the
+    first works, fails before any step naming the first; the first's data reconciles."""
+    from bank_assets.definitions import defs
+    from bank_assets.lib.simulator import simulate
+
+    (landed,) = simulate(lake, DAY, 1, 800, seed=8)
+    first: list = []
+    thread = threading.Thread(
+        target=lambda: first.append(
+            dg.materialize(list(defs.assets), partition_key=DAY.isoformat(), resources=resources)
+        )
+    )
+    thread.start()
+    try:
+        holder = []
+        for _ in range(600):
+            holder = query(pg_dsn, "select run_id from dq.day_locks where day = %s", (DAY,))
+            if holder:
+                break
+            time.sleep(0.1)
+        assert holder, "the first run did not take the day"
+        second = dg.materialize(
+            list(defs.assets),
+            partition_key=DAY.isoformat(),
+            resources=resources,
+            raise_on_error=False,
+        )
+        assert not second.success
+        assert [e for e in second.all_events if e.is_step_start] == []
+        messages = " ".join(
+            str(e.event_specific_data.error) for e in second.all_events if e.is_failure
+        )
+        assert f"day {DAY} is being processed by run {holder[0][0]}" in messages
+    finally:
+        thread.join(900)
+    (result,) = first
+    assert result.success and result.run_id == holder[0][0]
+    expected = landed.manifest["tables"]["transactions"]["expected"]["staged"]
+    assert query(
+        pg_dsn, "select count(*) from dw.fact_transactions where batch_id = %s", (DAY,)
+    ) == [(expected,)]
+    assert load_tables(pg_dsn) == []
