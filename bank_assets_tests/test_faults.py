@@ -457,6 +457,7 @@ def test_two_runs_of_one_day_through_the_whole_pipeline(resources, lake, pg_dsn)
     from bank_assets.lib.simulator import simulate
 
     (landed,) = simulate(lake, DAY, 1, 800, seed=8)
+    Warehouse(pg_dsn).apply_ddl()  # dq.day_locks exists to be watched
     first: list = []
     thread = threading.Thread(
         target=lambda: first.append(
