@@ -275,7 +275,7 @@ def _start(pgdata: Path, socket_dir: Path) -> None:
     (pgdata / "pg_hba.conf").write_text(HBA)  # whatever it was edited to, no trust
     # the server names its own directory as it reaches it (see _in_datadir)
     k = _in_datadir() if socket_dir == pgdata and _in_datadir() != "." else str(socket_dir)
-    options = f"-c listen_addresses='' -c unix_socket_permissions=0700 -k {shlex.quote(k)}"
+    options = f"-c listen_addresses='' -c unix_socket_permissions=0600 -k {shlex.quote(k)}"
     _run("pg_ctl", ["-w", "-t", "60", "-l", "log", "-o", options, "start"], pgdata, timeout=90)
 
 
