@@ -254,6 +254,30 @@ def test_every_analyst_query_answers(star):
         assert len(answer(star, name)) > 0, name
 
 
+def test_analysts_see_real_clients_and_accounts_masked(star):
+    """On loaded data: the analyst's views show initials and masked IBANs for every current
+    client and account, the loader's tables the full values; the analyst cannot read dw."""
+    with psycopg.connect(star.analyst_dsn) as conn:
+        clients = conn.execute(
+            "select client_id, first_name, last_name, email from analyst.v_clients_current "
+            "join analyst.dim_clients using (client_key)"
+        ).fetchall()
+        ibans = conn.execute("select account_id, iban from analyst.v_accounts_current").fetchall()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select iban from dw.dim_accounts")
+    full = dict(star.rows("select client_id, last_name from dw.dim_clients where is_current"))
+    full_ibans = dict(star.rows("select account_id, iban from dw.dim_accounts where is_current"))
+    assert len(clients) > 100 and len(ibans) > 100
+    for client_id, first, last, email in clients:
+        assert (len(first), len(last)) == (2, 2) and first.endswith(".") and last.endswith(".")
+        assert last[0] == full[client_id][0] and len(full[client_id]) > 2
+        assert email is None or email[1:4] == "***"
+    for account_id, iban in ibans:
+        whole = full_ibans[account_id]
+        assert iban != whole and iban[:4] == whole[:4] and iban[-4:] == whole[-4:]
+        assert set(iban[4:-4]) == {"*"}
+
+
 def test_volume_query_agrees_with_the_lake(star):
     got = answer(star, "daily_volume_by_type_channel").set_index(["transaction_type", "channel"])
     fact = star.frame("curated", "fact_transactions", DAYS[-1])

@@ -174,15 +174,23 @@ def _run(binary: str, args: list[str], pgdata: Path, **kwargs) -> subprocess.Com
     user = _server_user()
     datadir = _in_datadir() if _in_datadir() != "." else str(pgdata)
     as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
-    result = subprocess.run(
-        [str(POSTGRES_BIN_PATH / binary), "-D", datadir, *args],
-        cwd=pgdata,
-        umask=0o077,
-        capture_output=True,
-        text=True,
-        **as_user,
-        **kwargs,
-    )
+    try:
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / binary), "-D", datadir, *args],
+            cwd=pgdata,
+            umask=0o077,
+            capture_output=True,
+            text=True,
+            **as_user,
+            **kwargs,
+        )
+    except PermissionError as e:  # we do not widen directories to let the server user in
+        raise EmbeddedPostgresError(
+            f"the server user {(user or pwd.getpwuid(os.geteuid())).pw_name} cannot run "
+            f"{POSTGRES_BIN_PATH / binary} ({e}): as root, install the environment where other "
+            "users may read it (not under a private directory such as /root), run as a "
+            "non-root user, or set BANK_ASSETS_PG_DSN to a PostgreSQL server"
+        ) from e
     if result.returncode != 0:
         log = pgdata / "log"
         tail = log.read_text()[-2000:] if log.exists() else ""
