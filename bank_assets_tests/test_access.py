@@ -228,3 +228,26 @@ def test_starting_the_server_leaves_private_parents_alone(tmp_path):
             assert home.stat().st_uid == 0
     finally:
         embedded.stop_embedded_postgres(pgdata)
+
+
+def test_a_password_file_readable_by_others_is_refused(tmp_path):
+    pgdata = tmp_path / "postgres"
+    try:
+        embedded.embedded_postgres_dsn(pgdata)
+        embedded.stop_embedded_postgres(pgdata)
+        embedded._ready.clear()
+        embedded.secrets_path(pgdata).chmod(0o644)
+        with pytest.raises(embedded.EmbeddedPostgresError, match="chmod 600"):
+            embedded.embedded_postgres_dsn(pgdata)
+    finally:
+        embedded.stop_embedded_postgres(pgdata)
+
+
+def test_an_external_loader_dsn_needs_the_other_roles_dsns():
+    from bank_assets.resources import ConfigurationError, Settings
+
+    settings = Settings.from_env({"BANK_ASSETS_PG_DSN": "postgresql://bank_loader:pw@db/bank"})
+    with pytest.raises(ConfigurationError, match="BANK_ASSETS_ANALYST_DSN"):
+        settings.analyst_dsn()
+    with pytest.raises(ConfigurationError, match="DAGSTER_PG_URL"):
+        settings.dagster_url()
