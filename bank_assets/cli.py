@@ -55,20 +55,16 @@ def prepare_dagster_home(settings: Settings) -> Path:
     """DAGSTER_HOME with the project's dagster.yaml; instance storage in PostgreSQL.
 
     With no DAGSTER_PG_URL set, the embedded PostgreSQL server also holds the Dagster instance
-    (database `dagster`), so the UI, the daemon and the CLI share runs and materializations.
+    (database `dagster`, role bank_dagster), so the UI, the daemon and the CLI share runs and
+    materializations.
     """
     home = settings.dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    (home / "dagster.yaml").chmod(0o600)
     os.environ["DAGSTER_HOME"] = str(home)
-    if not os.environ.get("DAGSTER_PG_URL"):
-        from bank_assets.lib.embedded import embedded_postgres_dsn
-
-        if settings.pg_dsn:
-            raise SystemExit("set DAGSTER_PG_URL too when BANK_ASSETS_PG_DSN is set")
-        dsn = embedded_postgres_dsn(settings.home / "postgres", "dagster")
-        # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3 and fail on NOTIFY).
-        os.environ["DAGSTER_PG_URL"] = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+    # as the Dagster role, which reaches its own database only
+    os.environ["DAGSTER_PG_URL"] = settings.dagster_url()
     return home
 
 
@@ -317,7 +313,7 @@ def cmd_query(args) -> int:
             print(f"{name:<34}{question}")
         return 0
     try:
-        answer = queries.run(Settings.from_env().dsn(), args.name, args.date)
+        answer = queries.run(Settings.from_env().analyst_dsn(), args.name, args.date)
     except KeyError as e:
         print(e.args[0], file=sys.stderr)
         return 2
@@ -331,9 +327,9 @@ def cmd_dq(args) -> int:
     from bank_assets.lib import queries
     from bank_assets.lib.warehouse import Warehouse
 
-    dsn = Settings.from_env().dsn()
-    Warehouse(dsn).apply_ddl()  # dq.results exists even before the first run
-    answer = queries.run(dsn, "data_quality", args.date)
+    settings = Settings.from_env()
+    Warehouse(settings.dsn()).apply_ddl()  # dq.results exists even before the first run
+    answer = queries.run(settings.analyst_dsn(), "data_quality", args.date)
     if args.json:
         print(json.dumps([dict(zip(answer.columns, r)) for r in answer.rows]))
         return 0
@@ -509,8 +505,16 @@ def main(argv: list[str] | None = None) -> int:
 
     # Dagster flags single-run backfill policies as beta; users of the CLI cannot act on it.
     warnings.filterwarnings("ignore", message=".*backfill_policy.*")
+    from bank_assets.lib.access import private_umask
+    from bank_assets.lib.embedded import EmbeddedPostgresError
+    from bank_assets.resources import ConfigurationError
+
+    private_umask()  # the lake, the Dagster home and the server's data are the user's only
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ConfigurationError, EmbeddedPostgresError) as e:
+        raise SystemExit(f"bank-assets: {e}") from e
 
 
 if __name__ == "__main__":

@@ -19,7 +19,12 @@ from bank_assets.defs import (
 from bank_assets.defs.alerts import AlertsResource, failure_alerts
 from bank_assets.defs.automation import daily_schedule, landing_sensor
 from bank_assets.defs.jobs import daily_job
+from bank_assets.lib.access import private_umask
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+
+# The code location, its runs and their Spark workers write client data (lake, Dagster home):
+# private to the user, whoever started the process.
+private_umask()
 
 defs = dg.Definitions(
     assets=[

@@ -1,5 +1,8 @@
 """Resources: Spark, lake and warehouse. The one place that reads the environment.
 
+Each component connects to PostgreSQL as its own role (bank_assets/lib/access.py): the pipeline
+as the loader, Dagster's instance as the Dagster role, analysts' commands as the analyst.
+
 Nothing here reads the environment at import time: `Settings.from_env()` runs when a resource
 is first used (or when the CLI starts), so loading the definitions never needs a variable, a
 server or a JVM. Every environment (embedded default, docker-compose, a cluster) uses the same
@@ -13,7 +16,13 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_S3_ACCESS_KEY  S3 access key (secret: never put it in code or config files)
   BANK_ASSETS_S3_SECRET_KEY  S3 secret key
   BANK_ASSETS_S3_REGION      S3 region (default us-east-1)
-  BANK_ASSETS_PG_DSN         PostgreSQL DSN; unset = embedded PostgreSQL under $HOME/postgres
+  BANK_ASSETS_PG_DSN         the loader's PostgreSQL DSN (role bank_loader: DDL and loads; the
+                             pipeline); unset = embedded PostgreSQL under $HOME/postgres, with
+                             generated passwords in $HOME/postgres.secrets.json (0600)
+  BANK_ASSETS_ANALYST_DSN    the read-only analyst's DSN (role bank_analyst: `bank-assets query`
+                             and `dq`, masked personal data); needed when BANK_ASSETS_PG_DSN is set
+  DAGSTER_PG_URL             Dagster's instance storage (role bank_dagster, database dagster;
+                             postgresql+psycopg2://...); needed when BANK_ASSETS_PG_DSN is set
   BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
                              sc://host:15002 (Spark Connect)
   BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
@@ -46,6 +55,10 @@ PARTITION_TAG = "dagster/partition"
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
+class ConfigurationError(ValueError):
+    """The environment's configuration is incomplete or inconsistent; the message says how."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration read from the environment, with the embedded defaults filled in."""
@@ -57,6 +70,8 @@ class Settings:
     s3_secret_key: str | None
     s3_region: str
     pg_dsn: str | None
+    analyst_pg_dsn: str | None
+    dagster_pg_url: str | None
     spark_master: str
     spark_driver_memory: str
     jvm_cache: Path
@@ -74,6 +89,8 @@ class Settings:
             s3_secret_key=env.get("BANK_ASSETS_S3_SECRET_KEY") or None,
             s3_region=env.get("BANK_ASSETS_S3_REGION") or "us-east-1",
             pg_dsn=env.get("BANK_ASSETS_PG_DSN") or None,
+            analyst_pg_dsn=env.get("BANK_ASSETS_ANALYST_DSN") or None,
+            dagster_pg_url=env.get("DAGSTER_PG_URL") or None,
             spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
             spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
             jvm_cache=Path(
@@ -94,12 +111,37 @@ class Settings:
         )
 
     def dsn(self) -> str:
-        """The PostgreSQL DSN; starts the embedded server when none is configured."""
+        """The loader's PostgreSQL DSN; starts the embedded server when none is configured."""
         if self.pg_dsn:
             return self.pg_dsn
         from bank_assets.lib.embedded import embedded_postgres_dsn
 
         return embedded_postgres_dsn(self.home / "postgres")
+
+    def analyst_dsn(self) -> str:
+        """The read-only analyst's DSN (sees personal data masked)."""
+        if self.analyst_pg_dsn:
+            return self.analyst_pg_dsn
+        if self.pg_dsn:
+            raise ConfigurationError(
+                "BANK_ASSETS_PG_DSN is set but BANK_ASSETS_ANALYST_DSN is not: analyst commands "
+                "connect as the read-only role bank_analyst; set BANK_ASSETS_ANALYST_DSN too"
+            )
+        from bank_assets.lib.embedded import embedded_analyst_dsn
+
+        return embedded_analyst_dsn(self.home / "postgres")
+
+    def dagster_url(self) -> str:
+        """Dagster's instance storage URL (SQLAlchemy form, driver psycopg2)."""
+        if self.dagster_pg_url:
+            return self.dagster_pg_url
+        if self.pg_dsn:
+            raise ConfigurationError("set DAGSTER_PG_URL too when BANK_ASSETS_PG_DSN is set")
+        from bank_assets.lib.embedded import embedded_dagster_dsn
+
+        # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3, failing on NOTIFY)
+        dsn = embedded_dagster_dsn(self.home / "postgres")
+        return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def dagster_home(self) -> Path:
         return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
@@ -156,7 +198,7 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The PostgreSQL warehouse. `dsn` overrides BANK_ASSETS_PG_DSN.
+    """The PostgreSQL warehouse, as the loader role. `dsn` overrides BANK_ASSETS_PG_DSN.
 
     In a run of one or more days it holds those days' locks for the whole run (see
     lib/day_locks.py): every asset takes this resource, and the in-process executor initializes

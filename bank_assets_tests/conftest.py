@@ -85,10 +85,20 @@ def pg_data(tmp_path_factory) -> Iterator[Path]:
 
 @pytest.fixture()
 def pg_dsn(pg_data: Path) -> str:
-    """A fresh, empty database on the test server for one test."""
+    """A fresh, empty database on the test server for one test; the loader's DSN."""
     from bank_assets.lib.embedded import embedded_postgres_dsn
 
     return embedded_postgres_dsn(pg_data, f"test_{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture()
+def analyst_dsn(pg_data: Path, pg_dsn: str) -> str:
+    """The read-only analyst's DSN to the test's database (pg_dsn is the loader's)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from bank_assets.lib.embedded import embedded_analyst_dsn
+
+    return embedded_analyst_dsn(pg_data, conninfo_to_dict(pg_dsn)["dbname"])
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,12 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bank_assets_tests.conftest import DAY
+from bank_assets_tests.test_access import private_modes
 from bank_assets_tests.test_alerts import webhook  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
@@ -60,6 +62,8 @@ def test_simulate_backfill_and_status(home):
     assert set(status["tables"]) >= {"dim_clients", "dim_accounts", "dim_dates"}
     text = cli("status", env=home).stdout
     assert "fact_transactions" in text and f"{DAY}: {fact['rows']:,}" in text
+    # what the run wrote in the state directory (the Dagster home) is the user's only
+    assert private_modes(Path(home["BANK_ASSETS_HOME"])) == []
 
 
 def test_bench_prints_figures_and_a_json_last_line(tmp_path):
@@ -83,6 +87,12 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
     assets = report["assets"]
     assert assets["warehouse/fact_transactions"]["rows"] > 3000
     assert "end to end" in out.stdout
+    # the lake (written by Spark's Python workers), the server's data and its passwords: all
+    # private to the user (directories 0700, files 0600)
+    bench = tmp_path / "home" / "bench"
+    assert {"lake", "postgres", "postgres.secrets.json"} <= {p.name for p in bench.iterdir()}
+    assert any((bench / "lake").rglob("*.parquet"))
+    assert private_modes(tmp_path / "home") == []
 
 
 def test_printed_dsns_hide_the_password():

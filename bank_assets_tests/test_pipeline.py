@@ -186,7 +186,9 @@ def test_manifest_disagreeing_with_the_files_stops_before_the_warehouse(resource
     assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]
 
 
-def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(resources, lake, pg_dsn):
+def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(
+    resources, lake, pg_dsn, analyst_dsn
+):
     """A fatal rule fails: its blocking check stops the table's downstream assets and says why;
     a warn rule flags a row that goes on; `bank-assets dq` reports both."""
     (landed,) = simulate(lake, DAY, 1, 500, seed=6)
@@ -228,7 +230,7 @@ def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(resources
     alerts = query(pg_dsn, "select severity, subject from dq.alerts where kind = 'rule_warning'")
     assert ("warn", f"staged/transactions:amount_within_type_limit:{DAY}") in alerts
 
-    env = {**os.environ, "BANK_ASSETS_PG_DSN": pg_dsn}
+    env = {**os.environ, "BANK_ASSETS_PG_DSN": pg_dsn, "BANK_ASSETS_ANALYST_DSN": analyst_dsn}
     cmd = [sys.executable, "-m", "bank_assets.cli", "dq", "--date", DAY.isoformat()]
     report = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     line = next(x for x in report.splitlines() if x.startswith("staged/transactions "))

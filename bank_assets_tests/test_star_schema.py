@@ -30,7 +30,8 @@ DAYS = [DAY - timedelta(days=2 - i) for i in range(3)]
 
 @dataclasses.dataclass
 class Star:
-    dsn: str
+    dsn: str  # the loader's
+    analyst_dsn: str  # the read-only analyst's: the analyst queries run as it
     lake: Lake
     resources: dict
     manifests: list[dict]
@@ -60,10 +61,11 @@ def run_range(resources) -> None:
 
 @pytest.fixture(scope="module")
 def star(spark, s3_env, pg_data) -> Star:
-    from bank_assets.lib.embedded import embedded_postgres_dsn
+    from bank_assets.lib.embedded import embedded_analyst_dsn, embedded_postgres_dsn
     from bank_assets.resources import LakeResource, Settings, SparkResource, WarehouseResource
 
-    dsn = embedded_postgres_dsn(pg_data, f"star_{uuid.uuid4().hex[:8]}")
+    database = f"star_{uuid.uuid4().hex[:8]}"
+    dsn = embedded_postgres_dsn(pg_data, database)
     url = f"s3://{TEST_BUCKET}/star-{uuid.uuid4().hex[:8]}"
     lake = Lake(dataclasses.replace(Settings.from_env().lake_config, url=url))
     landed = simulate(lake, DAYS[0], 3, TX, seed=SEED)
@@ -73,7 +75,8 @@ def star(spark, s3_env, pg_data) -> Star:
         "warehouse": WarehouseResource(dsn=dsn),
     }
     run_range(resources)
-    return Star(dsn, lake, resources, [r.manifest for r in landed])
+    analyst = embedded_analyst_dsn(pg_data, database)
+    return Star(dsn, analyst, lake, resources, [r.manifest for r in landed])
 
 
 def test_every_day_of_every_fact_is_loaded(star):
@@ -241,7 +244,7 @@ def test_loan_arithmetic(star):
 
 
 def answer(star, name, day=DAYS[-1]) -> pd.DataFrame:
-    result = queries.run(star.dsn, name, day)
+    result = queries.run(star.analyst_dsn, name, day)
     return pd.DataFrame(result.rows, columns=result.columns)
 
 
@@ -249,6 +252,30 @@ def test_every_analyst_query_answers(star):
     assert len(queries.catalogue()) >= 12
     for name in queries.catalogue():
         assert len(answer(star, name)) > 0, name
+
+
+def test_analysts_see_real_clients_and_accounts_masked(star):
+    """On loaded data: the analyst's views show initials and masked IBANs for every current
+    client and account, the loader's tables the full values; the analyst cannot read dw."""
+    with psycopg.connect(star.analyst_dsn) as conn:
+        clients = conn.execute(
+            "select client_id, first_name, last_name, email from analyst.dim_clients "
+            "where is_current and client_key <> -1"
+        ).fetchall()
+        ibans = conn.execute("select account_id, iban from analyst.v_accounts_current").fetchall()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select iban from dw.dim_accounts")
+    full = dict(star.rows("select client_id, last_name from dw.dim_clients where is_current"))
+    full_ibans = dict(star.rows("select account_id, iban from dw.dim_accounts where is_current"))
+    assert len(clients) > 100 and len(ibans) > 100
+    for client_id, first, last, email in clients:
+        assert (len(first), len(last)) == (2, 2) and first.endswith(".") and last.endswith(".")
+        assert last[0] == full[client_id][0] and len(full[client_id]) > 2
+        assert email is None or email[1:4] == "***"
+    for account_id, iban in ibans:
+        whole = full_ibans[account_id]
+        assert iban != whole and iban[:4] == whole[:4] and iban[-4:] == whole[-4:]
+        assert set(iban[4:-4]) == {"*"}
 
 
 def test_volume_query_agrees_with_the_lake(star):
@@ -329,7 +356,7 @@ def test_rerunning_a_day_leaves_every_table_unchanged(star):
 
 def test_data_quality_query_agrees_with_the_manifests(star):
     for day, manifest in zip(DAYS, star.manifests):
-        got = queries.run(star.dsn, "data_quality", day)
+        got = queries.run(star.analyst_dsn, "data_quality", day)
         by_table = {r[0]: dict(zip(got.columns, r)) for r in got.rows}
         staged = by_table["staged/transactions"]
         tx = manifest["tables"]["transactions"]

@@ -185,7 +185,8 @@ def markdown(dsn: str) -> str:
         "column descriptions in `bank_assets/lib/dictionary.py`. Do not edit by hand.",
         "",
         "Keys ending in `_key` point to the dimension of the same name; -1 is the unknown "
-        "member. Money is `numeric(18,2)`. Analyst views (`dw.v_*`) are in `sql/views/`.",
+        "member. Money is `numeric(18,2)`. Analysts read the `analyst` schema: one view per "
+        "`dw` table with personal data masked, and the views `analyst.v_*` of `sql/views/`.",
         "",
     ]
     for qualified, cols in columns(dsn).items():

@@ -34,6 +34,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from bank_assets.lib import access
 from bank_assets.lib.sources import SOURCES
 
 if TYPE_CHECKING:
@@ -186,7 +187,8 @@ class Warehouse:
 
     def apply_ddl(self) -> None:
         """Create schemas, tables and indexes from sql/*.sql, one quarantine table per source
-        (shaped like quarantine.transactions), then the views of sql/views (idempotent)."""
+        (shaped like quarantine.transactions), the analyst schema's masked views, the views of
+        sql/views and the analyst role's grants (sql/access; idempotent). Run as the loader."""
         if self._ddl_applied:
             return
         with self.connect() as conn:
@@ -200,8 +202,15 @@ class Warehouse:
                         sql.Identifier("quarantine", "transactions"),
                     )
                 )
+            # the analyst schema: masked views, friendly views, then who may read them
+            for statement in access.analyst_views(conn):
+                conn.execute(statement)
             for path in sorted((SQL_DIR / "views").glob("*.sql")):
                 conn.execute(path.read_text())
+            grants = (SQL_DIR / "access" / "grants.sql").read_text()
+            conn.execute(sql.SQL(grants).format(analyst=sql.Identifier(access.ANALYST)))
+            for statement in access.database_grants(conn):
+                conn.execute(statement)
         self._ddl_applied = True
 
     def load(self, fill: Callable[[str], list[str]], table: WarehouseTable, day: date) -> Loaded:

@@ -8,7 +8,7 @@ select table_name as "table",
        max(checked) as rows_checked,
        max(quarantined) filter (where rule_id = 'rows_accounted_for') as quarantined,
        string_agg(rule_id, ', ' order by rule_id) filter (where not passed) as failing
-from dq.results
+from analyst.dq_results
 where batch_id = %(date)s
 group by table_name
 order by table_name;

@@ -2,7 +2,7 @@
 select status, count(*) as installments, sum(amount_due) as due_eur,
        sum(paid_amount) as collected_eur, sum(late_fee) as late_fees_eur,
        round(avg(days_late), 1) as avg_days_late
-from dw.fact_payments
+from analyst.fact_payments
 where date_key = to_char(%(date)s::date, 'YYYYMMDD')::int
 group by status
 order by status

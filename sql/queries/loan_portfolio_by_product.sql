@@ -6,7 +6,7 @@ select p.product_name,
        sum(l.outstanding_principal) as outstanding_eur,
        round(avg(l.annual_rate) filter (where l.decision = 'APPROVED'), 4) as avg_rate,
        count(*) filter (where l.status = 'DEFAULTED') as defaulted
-from dw.fact_loans l
-join dw.dim_products p using (product_key)
+from analyst.fact_loans l
+join analyst.dim_products p using (product_key)
 group by p.product_name
 order by outstanding_eur desc, p.product_name

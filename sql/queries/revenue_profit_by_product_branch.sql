@@ -1,8 +1,8 @@
 -- Revenue and profit (EUR) of the day by product, across branches, with the best branch.
 with lines as (
     select p.product_name, r.branch_code, r.revenue, r.profit
-    from dw.fact_revenue r
-    join dw.dim_products p using (product_key)
+    from analyst.fact_revenue r
+    join analyst.dim_products p using (product_key)
     where r.date_key = to_char(%(date)s::date, 'YYYYMMDD')::int
 )
 select product_name, sum(revenue) as revenue_eur, sum(profit) as profit_eur,

@@ -1,8 +1,8 @@
 -- Top merchant categories (ISO 18245 MCC) of the day by posted card spend, with their top merchant.
 with spend as (
     select m.mcc, m.mcc_description, m.merchant_name, sum(f.amount_eur) as eur, count(*) as n
-    from dw.fact_transactions f
-    join dw.dim_merchants m using (merchant_key)
+    from analyst.fact_transactions f
+    join analyst.dim_merchants m using (merchant_key)
     where f.date_key = to_char(%(date)s::date, 'YYYYMMDD')::int
       and f.status = 'POSTED' and f.direction = 'DEBIT' and f.merchant_key <> -1
     group by m.mcc, m.mcc_description, m.merchant_name

@@ -1,2 +1,0 @@
--- docker-compose: a separate database for the Dagster instance (runs, events, schedules).
-create database dagster owner bank;
