@@ -53,15 +53,11 @@ def private_umask() -> None:
     os.umask(0o077)
 
 
-def analyst_views(conn: psycopg.Connection) -> list[sql.Composable]:
-    """One `create or replace view analyst.<table>` per warehouse table (not per partition)."""
-    tables = conn.execute(
-        """
-        select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'dw' and c.relkind in ('r', 'p') and not c.relispartition
-        order by 2
-        """
-    ).fetchall()
+def analyst_views(conn: psycopg.Connection, tables: list[str]) -> list[sql.Composable]:
+    """One `create or replace view analyst.<table>` per warehouse table of `tables` (names in
+    dw, from the registry: never a day's partition or a load's private table, which a view would
+    keep from being dropped)."""
+    tables = [("dw", name) for name in sorted(tables)]
     statements = []
     for schema, name in [*tables, *EXPOSED]:
         columns = conn.execute(

@@ -203,7 +203,9 @@ class Warehouse:
                     )
                 )
             # the analyst schema: masked views, friendly views, then who may read them
-            for statement in access.analyst_views(conn):
+            for statement in access.analyst_views(
+                conn, [t.name for t in TABLES.values() if t.schema == "dw"]
+            ):
                 conn.execute(statement)
             for path in sorted((SQL_DIR / "views").glob("*.sql")):
                 conn.execute(path.read_text())
