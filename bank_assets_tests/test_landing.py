@@ -102,3 +102,70 @@ def test_iban_validation(iban, valid):
 
 def test_make_iban_round_trip():
     assert make_iban("DE", "370400440532013000") == "DE89370400440532013000"
+
+
+def test_csv_lines_are_physical_after_quoted_line_breaks_and_blank_lines():
+    data = (
+        b"id,amount,note\n"  # 1
+        b'1,2.50,"two\nlines"\n'  # 2-3
+        b"\n"  # 4: blank, skipped
+        b"2,3.00,b\n"  # 5
+        b'3,4.00,"x\r\ny\r\nz"\n'  # 6-8
+        b"\n\n"  # 9-10
+        b"4,5.00\n"  # 11: malformed
+        b"5,6.00,c\n"  # 12
+    )
+    table = read_landing_csv(data, COLUMNS, "f.csv").to_pylist()
+    assert [(r["id"], r["_line"]) for r in table] == [
+        ("1", 2),
+        ("2", 5),
+        ("3", 6),
+        (None, 11),
+        ("5", 12),
+    ]
+    assert table[0]["note"] == "two\nlines" and table[3]["_raw_line"] == "4,5.00"
+
+
+def test_csv_lines_with_crlf_and_a_quote_inside_an_unquoted_field():
+    data = b'id,amount,note\r\n\r\n1,2,5" screen\r\n2,3\r\n\r\n3,4,"a\r\nb"\r\n'
+    table = read_landing_csv(data, COLUMNS, "f.csv").to_pylist()
+    assert [(r["id"], r["_line"], r["_error"]) for r in table] == [
+        ("1", 3, None),
+        (None, 4, "expected 3 fields, found 2"),
+        ("3", 6, None),
+    ]
+    assert table[0]["note"] == '5" screen'
+
+
+@pytest.mark.parametrize("read", [read_landing_csv, read_landing_jsonl], ids=["csv", "jsonl"])
+def test_cr_only_line_endings_are_refused_naming_the_file(read):
+    data = b"id,amount,note\r1,2,a\r" if read is read_landing_csv else b'{"id": "1"}\r{"id": "2"}\r'
+    with pytest.raises(LandingFormatError, match=r"^landing/t/part-1\.\w+: line 1 .*CR-only"):
+        read(data, COLUMNS, f"landing/t/part-1.{'csv' if read is read_landing_csv else 'jsonl'}")
+
+
+def test_jsonl_lines_are_physical_with_blank_lines_and_crlf():
+    data = b'\r\n{"id": "1"}\r\n\r\n\n   \n{"id": "2"}\r\n{"id": \r\n{"id": "3"}'
+    table = read_landing_jsonl(data, COLUMNS, "f.jsonl").to_pylist()
+    assert [(r["id"], r["_line"]) for r in table] == [("1", 2), ("2", 6), (None, 7), ("3", 8)]
+    assert table[2]["_raw_line"] == '{"id": '  # without the CR of its line break
+
+
+def test_jsonl_nested_values_and_duplicated_fields_are_quarantined_with_the_reason():
+    data = (
+        b'{"id": "1", "amount": {"value": 2}}\n'
+        b'{"id": "2", "note": ["a", "b"]}\n'
+        b'{"id": "3", "amount": "1", "id": "4"}\n'
+        b'{"id" : "5" , "amount":"2", "id":"6"}\n'  # spaced colons: still caught
+        b'{"id": "7", "note": "at 10:30"}\n'
+    )
+    table = read_landing_jsonl(data, COLUMNS, "f.jsonl").to_pylist()
+    assert [(r["_line"], r["_error"]) for r in table] == [
+        (1, "field amount holds a JSON object, a scalar was expected"),
+        (2, "field note holds a JSON array, a scalar was expected"),
+        (3, "duplicated field id"),
+        (4, "duplicated field id"),
+        (5, None),
+    ]
+    assert all(r["id"] is None and r["_raw_line"] for r in table[:4])
+    assert table[4]["note"] == "at 10:30"
