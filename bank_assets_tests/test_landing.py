@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bank_assets.lib import landing
 from bank_assets.lib.iban import is_valid_iban, make_iban
+from bank_assets.lib.lake import LandingFileError, ManifestError, manifest_path
 from bank_assets.lib.lake_source import LandingFormatError, read_landing_csv, read_landing_jsonl
+from bank_assets_tests.conftest import DAY
 
 COLUMNS = ["id", "amount", "note"]
 
@@ -83,6 +86,73 @@ def test_jsonl_scalars_become_text_and_bad_lines_are_kept():
     assert table[0]["amount"] == "2.5" and table[0]["note"] is None
     assert table[1]["_error"] == "unexpected fields ['oops']"
     assert table[2]["_error"].startswith("invalid JSON") and table[2]["_raw_line"] == "not json"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"day": "2026-11-20",\n "tables": {"clients": ', r"line 2 column 24: not valid JSON"),
+        (b'{"day": "caf\xe9"}', r"not UTF-8"),
+        (b'["not", "a", "manifest"]', r'line 1: not a landing manifest \(a JSON object with a "t'),
+    ],
+)
+def test_a_manifest_that_is_not_json_names_the_file_and_the_line(local_lake, content, message):
+    local_lake.write_bytes(manifest_path(DAY), content)
+    with pytest.raises(ManifestError, match=rf"^landing/manifests/2026-11-20.json: {message}"):
+        local_lake.read_manifest(DAY)
+    with pytest.raises(ManifestError, match="re-deliver the manifest"):
+        local_lake.manifest_table(DAY, "clients")
+
+
+def test_a_manifest_without_a_valid_entry_for_the_table_says_so(local_lake):
+    local_lake.write_bytes(manifest_path(DAY), b'{"tables": {"clients": {"rows": 3}}}')
+    with pytest.raises(ManifestError, match=r"2026-11-20.json: table 'clients' has no valid entry"):
+        local_lake.manifest_table(DAY, "clients")
+    with pytest.raises(ManifestError, match=r"table 'accounts' has no valid entry .* found null"):
+        local_lake.manifest_table(DAY, "accounts")
+
+
+M = "landing/manifests/2026-11-20.json"
+ENTRY = {"rows": 5, "files": [{"path": "d/part-0.csv", "rows": 5}, {"path": "d/part-1.csv"}]}
+
+
+def test_landed_files_must_be_exactly_the_listed_ones():
+    landing.check_listing({"d/part-0.csv": 90, "d/part-1.csv": 40}, ENTRY, M, "t", False)
+    with pytest.raises(LandingFileError) as missing:
+        landing.check_listing({"d/part-0.csv": 90}, ENTRY, M, "t", False)
+    assert str(missing.value) == (
+        f"d/part-1.csv: listed in {M} but not landed: re-deliver the file (or a manifest "
+        "without it)"
+    )
+    present = {"d/part-0.csv": 90, "d/part-1.csv": 40, "d/part-2.csv": 10}
+    with pytest.raises(
+        LandingFileError,
+        match=r"^d/part-2.csv: landed but not listed in .*"
+        r"add it to the manifest \(re-deliver the manifest\) or remove the file",
+    ):
+        landing.check_listing(present, ENTRY, M, "t", False)
+
+
+def test_empty_files_are_refused_for_snapshots_and_where_the_manifest_lists_rows():
+    zero = {"d/part-0.csv": 0, "d/part-1.csv": 40}
+    with pytest.raises(
+        LandingFileError,
+        match=r"^d/part-0.csv: line 1: .*empty \(0 bytes\), "
+        rf"but {M} lists 5 rows for it",
+    ):
+        landing.check_listing(zero, ENTRY, M, "t", False)
+    quiet = {"rows": 0, "files": [{"path": "d/part-0.csv", "rows": 0}]}
+    landing.check_listing({"d/part-0.csv": 0}, quiet, M, "t", False)  # a quiet day: fine
+    landing.check_records({"d/part-0.csv": 0}, quiet, M, "t", False, 2)
+    with pytest.raises(
+        LandingFileError,
+        match=r"^d/part-0.csv: line 2: the file has no records, "
+        r"but clients is a full daily snapshot and is never empty",
+    ):
+        landing.check_records({"d/part-0.csv": 0}, quiet, M, "clients", True, 2)
+    single = {"rows": 7, "files": [{"path": "d/part-0.jsonl"}]}  # rows of the table
+    with pytest.raises(LandingFileError, match=r"line 1: .* lists 7 rows for it"):
+        landing.check_records({"d/part-0.jsonl": 0}, single, M, "t", False, 1)
 
 
 @pytest.mark.parametrize(

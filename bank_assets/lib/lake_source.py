@@ -7,14 +7,17 @@ native Parquet path.
 
 Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
 one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
-string, and yields a row (source_file, rows, path): the rows never pass through the JVM.
+string, and yields a row (source_file, rows, path, error): the rows never pass through the
+JVM. A file that cannot be read at all (LandingFormatError) yields its message as `error`
+instead of failing the task, so the driver can name every such file as written.
   lake     LakeConfig as JSON
   files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
   format   csv | jsonl
   schema   the raw table's Spark schema as JSON: the source columns expected in each file,
            then the lineage columns below (names starting with "_")
   dir      the raw day directory to write into; run_id names this run's files
-Lineage added: `_source_file`, `_line` (1-based line in the file, the header is line 1),
+Lineage added: `_source_file`, `_line` (1-based physical line where the record starts, the
+header is line 1; blank lines and quoted line breaks count),
 `_landed_at`, and for a line that cannot be parsed `_raw_line` and `_error` (all source columns
 null). Nothing is dropped: every landed line becomes one row. The caller keeps only this run's
 files once every task succeeded (`keep_only`), or removes them if one failed (`remove_run`).
@@ -37,6 +40,7 @@ one pass over the data can write several tables (the staged and quarantine rows 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 import uuid
@@ -103,13 +107,29 @@ class _LakeReader(DataSourceReader):
             yield from _cast(pa.Table.from_batches([batch]), self.arrow_schema).to_batches()
 
 
+def _errors_as_rows(read):
+    """A landing file that cannot be read yields its LandingFormatError as a row instead of
+    failing the task: the driver then reports every such file with the message as written (a
+    failed task's error reaches the driver wrapped in a Spark traceback, and a cluster would
+    retry the task first)."""
+
+    @functools.wraps(read)
+    def reading(self, partition: InputPartition):
+        try:
+            yield from read(self, partition)
+        except LandingFormatError as e:
+            yield partition.value["path"], 0, None, str(e)
+
+    return reading
+
+
 class LandingDataSource(DataSource):
     @classmethod
     def name(cls) -> str:
         return "bank_landing"
 
     def schema(self) -> str:
-        return "source_file string, rows long, path string"
+        return "source_file string, rows long, path string, error string"
 
     def reader(self, schema) -> DataSourceReader:
         return _LandingReader(self.options)
@@ -131,7 +151,8 @@ class _LandingReader(DataSourceReader):
     def partitions(self):
         return [InputPartition(f) for f in self.files]
 
-    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str]]:
+    @_errors_as_rows
+    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str, None]]:
         config = LakeConfig.from_json(self.lake)
         fs, base = config.filesystem()
         source_file, landed_at = partition.value["path"], partition.value["landed_at"]
@@ -152,7 +173,7 @@ class _LandingReader(DataSourceReader):
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(path) as sink:
             pq.write_table(table, sink, row_group_size=BATCH_ROWS, compression="snappy")
-        yield source_file, len(table), path
+        yield source_file, len(table), path, None
 
 
 def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
