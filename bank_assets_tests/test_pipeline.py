@@ -253,14 +253,12 @@ def _step_failure(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(messages)
 
 
-def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(lake, s3_lake_url):
+def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(resources, lake):
     from bank_assets.defs.factory import raw_asset
     from bank_assets.lib.sources import CLIENTS
     from bank_assets.lib.spark import count_rows
-    from bank_assets.resources import LakeResource, SparkResource
 
     simulate(lake, DAY, 1, 300, seed=8)
-    resources = {"spark": SparkResource(master="local[2]"), "lake": LakeResource(url=s3_lake_url)}
     raw = [raw_asset(CLIENTS)]
     assert dg.materialize(raw, partition_key=DAY.isoformat(), resources=resources).success
     landed = count_rows(lake, "raw", "clients", DAY)
