@@ -83,6 +83,23 @@ def test_day_without_manifest_or_partition_is_not_requested(local_lake, tick):
     assert future.isoformat() not in json.loads(result.cursor)["days"]
 
 
+def test_a_bad_manifest_is_named_and_the_other_days_still_run(local_lake, tick):
+    local_lake.write_bytes(manifest_path(D1), b'{"day": "2026-03-02", "tables": {')  # cut
+    local_lake.write_bytes("landing/manifests/notes.json", b"{}")
+    land(local_lake, D2)
+    result = tick()
+    assert keys(result) == [D2.isoformat()]  # the good day is requested
+    assert D1.isoformat() not in json.loads(result.cursor)["days"]
+    again = tick()  # only the bad ones left: the tick says which file is bad and why
+    assert not again.run_requests
+    message = again.skip_reason.skip_message
+    assert f"{manifest_path(D1)}: line 1 column 34: not valid JSON" in message
+    assert "re-deliver the manifest" in message
+    assert "landing/manifests/notes.json: not named after a day" in message
+    land(local_lake, D1)  # redelivered: now it runs
+    assert keys(tick()) == [D1.isoformat()]
+
+
 def test_schedule_runs_yesterday_at_eight_paris_time():
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime.fromisoformat("2026-11-21T08:00:00+01:00")

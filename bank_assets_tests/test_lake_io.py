@@ -6,7 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.lib.lake import LakeError, day_path
+from bank_assets.lib.lake import LakeError, LandingFileError, day_path
+from bank_assets.lib.lake_source import LandingFormatError
 from bank_assets.lib.sources import SourceTable
 from bank_assets.lib.spark import (
     count_rows,
@@ -115,3 +116,74 @@ def test_landing_becomes_raw_one_file_per_landed_file_and_replaces_the_day(spark
     lake.write_bytes(f"{landing}/part-00002.csv", b"k,v\n5,e\n")
     assert land_raw(spark, lake, "t", DAY, "csv", schema)[0].rows == 5
     assert count_rows(lake, "raw", "t", DAY) == 5
+
+
+MASTER = SourceTable("t", "csv", ("k", "v"), key="k", grain="one row", snapshot=True)
+LANDING = day_path("landing", "t", DAY)
+PART0, PART1 = f"{LANDING}/part-00000.csv", f"{LANDING}/part-00001.csv"
+
+
+def _entry(*files: tuple[str, int]) -> dict:
+    return {"rows": sum(r for _, r in files), "files": [{"path": p, "rows": r} for p, r in files]}
+
+
+# (what is wrong, the landing files then, the manifest entry, the error, its message)
+WHOLE_FILE_PROBLEMS = {
+    "missing listed file": (
+        {PART0: b"k,v\n1,a\n"},
+        _entry((PART0, 1), (PART1, 1)),
+        LandingFileError,
+        rf"^{PART1}: listed in landing/manifests/2026-11-20.json but not landed: re-deliver",
+    ),
+    "unlisted extra file": (
+        {PART0: b"k,v\n1,a\n", PART1: b"k,v\n2,b\n"},
+        _entry((PART0, 1)),
+        LandingFileError,
+        rf"^{PART1}: landed but not listed in .*; add it to the manifest",
+    ),
+    "zero-byte master": (
+        {PART0: b""},
+        _entry((PART0, 1)),
+        LandingFileError,
+        rf"^{PART0}: line 1: the file is empty \(0 bytes\), but t is a full daily snapshot",
+    ),
+    "header-only master": (
+        {PART0: b"k,v\n"},
+        _entry((PART0, 0)),
+        LandingFileError,
+        rf"^{PART0}: line 2: the file has no records, but t is a full daily snapshot",
+    ),
+    "CR-only line endings": (
+        {PART0: b"k,v\r1,a\r"},
+        _entry((PART0, 1)),
+        LandingFormatError,
+        rf"^{PART0}: line 1 ends with a lone carriage return .*: re-deliver the file with LF",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(WHOLE_FILE_PROBLEMS))
+def test_a_whole_file_problem_refuses_the_day_naming_the_file(spark, lake, case):
+    schema = MASTER.raw_schema()
+    lake.write_bytes(PART0, b"k,v\n1,a\n2,b\n")
+    land_raw(spark, lake, "t", DAY, "csv", schema, manifest=_entry((PART0, 2)), snapshot=True)
+    before = [i.path for i in lake.files(day_path("raw", "t", DAY))]
+
+    files, entry, error, message = WHOLE_FILE_PROBLEMS[case]
+    lake.delete_dir_contents(LANDING)
+    for path, data in files.items():
+        lake.write_bytes(path, data)
+    with pytest.raises(error, match=message) as raised:
+        land_raw(spark, lake, "t", DAY, "csv", schema, manifest=entry, snapshot=True)
+    assert type(raised.value) is error and "Traceback" not in str(raised.value)  # not wrapped
+    assert [i.path for i in lake.files(day_path("raw", "t", DAY))] == before  # nothing new
+    assert count_rows(lake, "raw", "t", DAY) == 2
+
+
+def test_a_header_only_event_file_is_a_quiet_day_when_the_manifest_says_so(spark, lake):
+    events = SourceTable("t", "csv", ("k", "v"), key="k", grain="one event")
+    lake.write_bytes(PART0, b"k,v\n")
+    written, _ = land_raw(spark, lake, "t", DAY, "csv", events.raw_schema(), _entry((PART0, 0)))
+    assert written.rows == 0
+    with pytest.raises(LandingFileError, match=rf"^{PART0}: line 2: .* lists 3 rows for it"):
+        land_raw(spark, lake, "t", DAY, "csv", events.raw_schema(), _entry((PART0, 3)))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bank_assets.lib import landing
 from bank_assets.lib.iban import is_valid_iban, make_iban
+from bank_assets.lib.lake import LandingFileError, ManifestError, manifest_path
 from bank_assets.lib.lake_source import LandingFormatError, read_landing_csv, read_landing_jsonl
+from bank_assets_tests.conftest import DAY
 
 COLUMNS = ["id", "amount", "note"]
 
@@ -86,6 +89,73 @@ def test_jsonl_scalars_become_text_and_bad_lines_are_kept():
 
 
 @pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"day": "2026-11-20",\n "tables": {"clients": ', r"line 2 column 24: not valid JSON"),
+        (b'{"day": "caf\xe9"}', r"not UTF-8"),
+        (b'["not", "a", "manifest"]', r'line 1: not a landing manifest \(a JSON object with a "t'),
+    ],
+)
+def test_a_manifest_that_is_not_json_names_the_file_and_the_line(local_lake, content, message):
+    local_lake.write_bytes(manifest_path(DAY), content)
+    with pytest.raises(ManifestError, match=rf"^landing/manifests/2026-11-20.json: {message}"):
+        local_lake.read_manifest(DAY)
+    with pytest.raises(ManifestError, match="re-deliver the manifest"):
+        local_lake.manifest_table(DAY, "clients")
+
+
+def test_a_manifest_without_a_valid_entry_for_the_table_says_so(local_lake):
+    local_lake.write_bytes(manifest_path(DAY), b'{"tables": {"clients": {"rows": 3}}}')
+    with pytest.raises(ManifestError, match=r"2026-11-20.json: table 'clients' has no valid entry"):
+        local_lake.manifest_table(DAY, "clients")
+    with pytest.raises(ManifestError, match=r"table 'accounts' has no valid entry .* found null"):
+        local_lake.manifest_table(DAY, "accounts")
+
+
+M = "landing/manifests/2026-11-20.json"
+ENTRY = {"rows": 5, "files": [{"path": "d/part-0.csv", "rows": 5}, {"path": "d/part-1.csv"}]}
+
+
+def test_landed_files_must_be_exactly_the_listed_ones():
+    landing.check_listing({"d/part-0.csv": 90, "d/part-1.csv": 40}, ENTRY, M, "t", False)
+    with pytest.raises(LandingFileError) as missing:
+        landing.check_listing({"d/part-0.csv": 90}, ENTRY, M, "t", False)
+    assert str(missing.value) == (
+        f"d/part-1.csv: listed in {M} but not landed: re-deliver the file (or a manifest "
+        "without it)"
+    )
+    present = {"d/part-0.csv": 90, "d/part-1.csv": 40, "d/part-2.csv": 10}
+    with pytest.raises(
+        LandingFileError,
+        match=r"^d/part-2.csv: landed but not listed in .*"
+        r"add it to the manifest \(re-deliver the manifest\) or remove the file",
+    ):
+        landing.check_listing(present, ENTRY, M, "t", False)
+
+
+def test_empty_files_are_refused_for_snapshots_and_where_the_manifest_lists_rows():
+    zero = {"d/part-0.csv": 0, "d/part-1.csv": 40}
+    with pytest.raises(
+        LandingFileError,
+        match=r"^d/part-0.csv: line 1: .*empty \(0 bytes\), "
+        rf"but {M} lists 5 rows for it",
+    ):
+        landing.check_listing(zero, ENTRY, M, "t", False)
+    quiet = {"rows": 0, "files": [{"path": "d/part-0.csv", "rows": 0}]}
+    landing.check_listing({"d/part-0.csv": 0}, quiet, M, "t", False)  # a quiet day: fine
+    landing.check_records({"d/part-0.csv": 0}, quiet, M, "t", False, 2)
+    with pytest.raises(
+        LandingFileError,
+        match=r"^d/part-0.csv: line 2: the file has no records, "
+        r"but clients is a full daily snapshot and is never empty",
+    ):
+        landing.check_records({"d/part-0.csv": 0}, quiet, M, "clients", True, 2)
+    single = {"rows": 7, "files": [{"path": "d/part-0.jsonl"}]}  # rows of the table
+    with pytest.raises(LandingFileError, match=r"line 1: .* lists 7 rows for it"):
+        landing.check_records({"d/part-0.jsonl": 0}, single, M, "t", False, 1)
+
+
+@pytest.mark.parametrize(
     ("iban", "valid"),
     [
         ("FR7630006000011234567890189", True),  # published example IBAN
@@ -102,3 +172,70 @@ def test_iban_validation(iban, valid):
 
 def test_make_iban_round_trip():
     assert make_iban("DE", "370400440532013000") == "DE89370400440532013000"
+
+
+def test_csv_lines_are_physical_after_quoted_line_breaks_and_blank_lines():
+    data = (
+        b"id,amount,note\n"  # 1
+        b'1,2.50,"two\nlines"\n'  # 2-3
+        b"\n"  # 4: blank, skipped
+        b"2,3.00,b\n"  # 5
+        b'3,4.00,"x\r\ny\r\nz"\n'  # 6-8
+        b"\n\n"  # 9-10
+        b"4,5.00\n"  # 11: malformed
+        b"5,6.00,c\n"  # 12
+    )
+    table = read_landing_csv(data, COLUMNS, "f.csv").to_pylist()
+    assert [(r["id"], r["_line"]) for r in table] == [
+        ("1", 2),
+        ("2", 5),
+        ("3", 6),
+        (None, 11),
+        ("5", 12),
+    ]
+    assert table[0]["note"] == "two\nlines" and table[3]["_raw_line"] == "4,5.00"
+
+
+def test_csv_lines_with_crlf_and_a_quote_inside_an_unquoted_field():
+    data = b'id,amount,note\r\n\r\n1,2,5" screen\r\n2,3\r\n\r\n3,4,"a\r\nb"\r\n'
+    table = read_landing_csv(data, COLUMNS, "f.csv").to_pylist()
+    assert [(r["id"], r["_line"], r["_error"]) for r in table] == [
+        ("1", 3, None),
+        (None, 4, "expected 3 fields, found 2"),
+        ("3", 6, None),
+    ]
+    assert table[0]["note"] == '5" screen'
+
+
+@pytest.mark.parametrize("read", [read_landing_csv, read_landing_jsonl], ids=["csv", "jsonl"])
+def test_cr_only_line_endings_are_refused_naming_the_file(read):
+    data = b"id,amount,note\r1,2,a\r" if read is read_landing_csv else b'{"id": "1"}\r{"id": "2"}\r'
+    with pytest.raises(LandingFormatError, match=r"^landing/t/part-1\.\w+: line 1 .*CR-only"):
+        read(data, COLUMNS, f"landing/t/part-1.{'csv' if read is read_landing_csv else 'jsonl'}")
+
+
+def test_jsonl_lines_are_physical_with_blank_lines_and_crlf():
+    data = b'\r\n{"id": "1"}\r\n\r\n\n   \n{"id": "2"}\r\n{"id": \r\n{"id": "3"}'
+    table = read_landing_jsonl(data, COLUMNS, "f.jsonl").to_pylist()
+    assert [(r["id"], r["_line"]) for r in table] == [("1", 2), ("2", 6), (None, 7), ("3", 8)]
+    assert table[2]["_raw_line"] == '{"id": '  # without the CR of its line break
+
+
+def test_jsonl_nested_values_and_duplicated_fields_are_quarantined_with_the_reason():
+    data = (
+        b'{"id": "1", "amount": {"value": 2}}\n'
+        b'{"id": "2", "note": ["a", "b"]}\n'
+        b'{"id": "3", "amount": "1", "id": "4"}\n'
+        b'{"id" : "5" , "amount":"2", "id":"6"}\n'  # spaced colons: still caught
+        b'{"id": "7", "note": "at 10:30"}\n'
+    )
+    table = read_landing_jsonl(data, COLUMNS, "f.jsonl").to_pylist()
+    assert [(r["_line"], r["_error"]) for r in table] == [
+        (1, "field amount holds a JSON object, a scalar was expected"),
+        (2, "field note holds a JSON array, a scalar was expected"),
+        (3, "duplicated field id"),
+        (4, "duplicated field id"),
+        (5, None),
+    ]
+    assert all(r["id"] is None and r["_raw_line"] for r in table[:4])
+    assert table[4]["note"] == "at 10:30"

@@ -243,3 +243,40 @@ def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(
         tx["rows"],
         tx["expected"]["quarantined"],
     )
+
+
+def _step_failure(result: dg.ExecuteInProcessResult) -> str:
+    """The message the Dagster UI shows for the failed step: its error and the cause chain."""
+    (failure,) = result.get_step_failure_events()
+    error, messages = failure.step_failure_data.error, []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    return "\n".join(messages)
+
+
+def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(resources, lake):
+    from bank_assets.defs.factory import raw_asset
+    from bank_assets.lib.sources import CLIENTS
+    from bank_assets.lib.spark import count_rows
+
+    simulate(lake, DAY, 1, 300, seed=8)
+    raw = [raw_asset(CLIENTS)]
+    assert dg.materialize(raw, partition_key=DAY.isoformat(), resources=resources).success
+    landed = count_rows(lake, "raw", "clients", DAY)
+
+    extra = f"{day_path('landing', 'clients', DAY)}/part-00001.jsonl"
+    lake.write_bytes(extra, b'{"client_id": "C9"}\n')
+    result = dg.materialize(
+        raw, partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
+    )
+    assert f"LandingFileError: {extra}: landed but not listed in" in _step_failure(result)
+    assert count_rows(lake, "raw", "clients", DAY) == landed  # the previous raw day is intact
+
+    lake.write_bytes(f"landing/manifests/{DAY}.json", b'{"day": "2026-11-20", "tables": {')
+    result = dg.materialize(
+        raw, partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
+    )
+    message = _step_failure(result)
+    assert f"ManifestError: landing/manifests/{DAY}.json: line 1 column 34: not valid" in message
+    assert count_rows(lake, "raw", "clients", DAY) == landed

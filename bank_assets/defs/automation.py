@@ -8,6 +8,7 @@ import dagster as dg
 
 from bank_assets.defs.jobs import daily_job
 from bank_assets.defs.partitions import partition_exists
+from bank_assets.lib.lake import ManifestError, parse_manifest
 from bank_assets.resources import LakeResource
 
 
@@ -18,7 +19,9 @@ from bank_assets.resources import LakeResource
     description=(
         "Launches a run for each landing day whose manifest is new or changed (a manifest marks "
         "a day complete). Run key = day + manifest hash: a redelivered day runs again, an "
-        "unchanged one never does. Reads only the manifests; never starts Spark."
+        "unchanged one never does. A manifest that is not valid JSON is named in the tick "
+        "(and read again each tick until redelivered); the other days go on. Reads only the "
+        "manifests; never starts Spark."
     ),
 )
 def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
@@ -26,9 +29,17 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
     # again only when its listing (time, size) changes.
     seen = json.loads(context.cursor or "{}").get("days", {})
     updated = dict(seen)
-    requests, waiting = [], []
+    requests, waiting, bad = [], [], []
     for info in lake.lake.files("landing/manifests", ".json"):
-        day = date.fromisoformat(info.base_name.removesuffix(".json"))
+        try:
+            day = date.fromisoformat(info.base_name.removesuffix(".json"))
+        except ValueError:
+            bad.append(
+                f"{lake.lake.relative(info.path)}: not named after a day (YYYY-MM-DD.json): "
+                "rename or remove the file"
+            )
+            context.log.error(bad[-1])
+            continue
         key = day.isoformat()
         listing = {"mtime": info.mtime_ns, "size": info.size}
         previous = seen.get(key, {})
@@ -38,7 +49,14 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
             waiting.append(key)  # not a partition yet (future day); looked at again next tick
             continue
         with lake.lake.fs.open_input_stream(info.path) as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
+            data = f.read()
+        try:
+            parse_manifest(lake.lake.relative(info.path), data)
+        except ManifestError as e:  # not recorded in the cursor: looked at again next tick
+            context.log.error(str(e))
+            bad.append(str(e))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
         updated[key] = {**listing, "sha256": digest}
         if previous.get("sha256") == digest:
             continue  # rewritten with the same content
@@ -55,6 +73,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
     reason = "no new or changed landing manifest"
     if waiting:
         reason += f"; waiting for the partitions of {', '.join(waiting)} to exist"
+    if bad:
+        reason += f"; {len(bad)} manifest(s) cannot be used: {'; '.join(bad)}"
     return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
 
 

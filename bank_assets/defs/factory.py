@@ -61,12 +61,20 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         started, rows, size, manifest_rows = time.perf_counter(), {}, 0, {}
         for day in partition_days(context):
-            manifest = lake.lake.read_manifest(day)  # a day without a manifest is not processed
+            # a day without a (valid) manifest is not processed; the files must be the listed ones
+            manifest = lake.lake.manifest_table(day, source.name)
             written, files = land_raw(
-                spark.session, lake.lake, source.name, day, source.file_format, source.raw_schema()
+                spark.session,
+                lake.lake,
+                source.name,
+                day,
+                source.file_format,
+                source.raw_schema(),
+                manifest=manifest,
+                snapshot=source.snapshot,
             )
             rows[day], size = written.rows, size + written.bytes
-            manifest_rows[day.isoformat()] = manifest["tables"][source.name]["rows"]
+            manifest_rows[day.isoformat()] = manifest["rows"]
             context.log.info(f"{source.name} {day}: {written.rows} rows from {len(files)} files")
         return dg.MaterializeResult(
             metadata=summary(

@@ -27,6 +27,14 @@ class LakeError(RuntimeError):
     """A lake path is missing or unreadable; the message says which and what to do."""
 
 
+class ManifestError(LakeError):
+    """A landing manifest cannot be used (not JSON, not a manifest, a table missing from it)."""
+
+
+class LandingFileError(LakeError):
+    """A day's landed files disagree with its manifest (a file missing, unlisted or empty)."""
+
+
 @dataclass(frozen=True)
 class LakeConfig:
     """Where the lake is and how to reach it; small and picklable, shipped to executors."""
@@ -74,6 +82,26 @@ def day_path(zone: str, table: str, day: date) -> str:
 
 def manifest_path(day: date) -> str:
     return f"landing/manifests/{day:%Y-%m-%d}.json"
+
+
+def parse_manifest(relative: str, data: bytes) -> dict:
+    """A manifest's content, checked to be a JSON object with a "tables" object; else a
+    ManifestError naming the file (and the line of a JSON syntax error)."""
+    redeliver = "re-deliver the manifest (the source system writes it last, once the day landed)"
+    try:
+        manifest = json.loads(data)
+    except UnicodeDecodeError as e:
+        raise ManifestError(f"{relative}: not UTF-8 ({e}): {redeliver}") from e
+    except json.JSONDecodeError as e:
+        raise ManifestError(
+            f"{relative}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg}): {redeliver}"
+        ) from e
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("tables"), dict):
+        raise ManifestError(
+            f'{relative}: line 1: not a landing manifest (a JSON object with a "tables" '
+            f"object is expected): {redeliver}"
+        )
+    return manifest
 
 
 class Lake:
@@ -142,7 +170,26 @@ class Lake:
                 f"day {day} has not landed: no manifest at {self.uri(relative)}. "
                 f"Land it first, e.g. `bank-assets simulate --date {day}`."
             )
-        return json.loads(self.read_bytes(relative))
+        return parse_manifest(relative, self.read_bytes(relative))
+
+    def manifest_table(self, day: date, table: str) -> dict:
+        """A table's entry in the day's manifest, checked: {"rows": n, "files": [{"path": ...,
+        "rows": n}, ...]}; a ManifestError naming the manifest when it is missing or wrong."""
+        relative = manifest_path(day)
+        entry = self.read_manifest(day)["tables"].get(table)
+        files = entry.get("files") if isinstance(entry, dict) else None
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("rows"), int)
+            or not isinstance(files, list)
+            or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files)
+        ):
+            raise ManifestError(
+                f'{relative}: table {table!r} has no valid entry ({{"rows": <count>, "files": '
+                f'[{{"path": ...}}, ...]}} expected, found {json.dumps(entry)[:200]}): '
+                "re-deliver the manifest listing the table's files"
+            )
+        return entry
 
     def manifest_days(self) -> list[date]:
         """Days whose manifest is present (complete landing days), oldest first."""

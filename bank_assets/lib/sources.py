@@ -18,6 +18,7 @@ class SourceTable:
     columns: tuple[str, ...]
     key: str  # natural key: one row per key per day once staged
     grain: str
+    snapshot: bool = False  # a full daily snapshot (a master): an empty file is never right
 
     def raw_schema(self) -> StructType:
         """Landed columns as strings plus the lineage the lake reader adds."""
@@ -81,6 +82,7 @@ CLIENTS = SourceTable(
     ),
     key="client_id",
     grain="one row per client (the day's client master export)",
+    snapshot=True,
 )
 
 ACCOUNTS = SourceTable(
@@ -102,6 +104,7 @@ ACCOUNTS = SourceTable(
     ),
     key="account_id",
     grain="one row per account (the day's account master export)",
+    snapshot=True,
 )
 
 PRODUCTS = SourceTable(
@@ -116,6 +119,7 @@ PRODUCTS = SourceTable(
     ),
     key="product_code",
     grain="one row per product (the day's product catalogue)",
+    snapshot=True,
 )
 
 MERCHANTS = SourceTable(
@@ -124,6 +128,7 @@ MERCHANTS = SourceTable(
     columns=("merchant_id", "merchant_name", "mcc", "city", "country"),
     key="merchant_id",
     grain="one row per merchant (the card acquirer's merchant list)",
+    snapshot=True,
 )
 
 FX_RATES = SourceTable(
@@ -132,6 +137,7 @@ FX_RATES = SourceTable(
     columns=("currency", "rate_date", "eur_per_unit"),
     key="currency",
     grain="one row per currency: the day's reference rate in EUR per unit",
+    snapshot=True,
 )
 
 LOANS = SourceTable(

@@ -23,9 +23,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
 
-from bank_assets.lib import staging
-from bank_assets.lib.lake import Lake, LakeError, day_path
-from bank_assets.lib.lake_source import LakeDataSource, LandingDataSource, keep_only, remove_run
+from bank_assets.lib import landing, staging
+from bank_assets.lib.lake import Lake, LakeError, day_path, manifest_path
+from bank_assets.lib.lake_source import (
+    LakeDataSource,
+    LandingDataSource,
+    LandingFormatError,
+    keep_only,
+    remove_run,
+)
 from bank_assets.lib.warehouse_copy import WarehouseCopy
 
 JVM_OPTIONS = (
@@ -187,13 +193,28 @@ class Written:
 
 
 def land_raw(
-    spark: SparkSession, lake: Lake, table: str, day: date, file_format: str, schema: StructType
+    spark: SparkSession,
+    lake: Lake,
+    table: str,
+    day: date,
+    file_format: str,
+    schema: StructType,
+    manifest: dict | None = None,
+    snapshot: bool = False,
 ) -> tuple[Written, list[str]]:
     """Replace the raw day of `table` with the day's landing files, each parsed and written as
     one Parquet file by one Spark task (see lib/lake_source.py); what was written, and the
-    landing files. The older raw files go only once every file landed."""
+    landing files. The older raw files go only once every file landed.
+
+    With the table's `manifest` entry (Lake.manifest_table) the files must be exactly the
+    listed ones and not empty where that cannot be right (lib/landing.py; `snapshot`: a full
+    daily snapshot). A file that cannot be landed raises an error naming it (LandingFileError,
+    LandingFormatError) and leaves the raw day as it was."""
     relative = day_path("landing", table, day)
-    infos = lake.files(relative, f".{file_format}")
+    infos = lake.files(relative, "" if manifest is not None else f".{file_format}")
+    if manifest is not None:
+        present = {lake.relative(i.path): i.size for i in infos}
+        landing.check_listing(present, manifest, manifest_path(day), table, snapshot)
     if not infos:
         raise LakeError(f"no {file_format} files for {table} on {day} under {lake.uri(relative)}")
     files = [
@@ -214,6 +235,12 @@ def land_raw(
             .load()
             .collect()
         )
+        if errors := sorted(r["error"] for r in landed if r["error"]):
+            raise LandingFormatError("\n".join(errors))
+        if manifest is not None:
+            rows = {r["source_file"]: r["rows"] for r in landed}
+            first_line = 2 if file_format == "csv" else 1
+            landing.check_records(rows, manifest, manifest_path(day), table, snapshot, first_line)
     except Exception:
         remove_run(lake.fs, lake.abspath(target), run_id)
         raise
