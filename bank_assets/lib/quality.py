@@ -268,6 +268,16 @@ FACT_TRANSACTION_RULES = (
         optional={"merchant_key": "merchant_id"},
     ),
     rule(
+        "master_version_of_the_day",
+        WARN,
+        "the posting's account and client are in the day's master exports; a posting whose "
+        "account or client row was quarantined that day takes its latest earlier version "
+        "(previous_version): listed per client",
+        ["transaction_id", "account_id", "client_id", "previous_version"],
+        ~pl.col("previous_version"),
+        group_by="client_id",
+    ),
+    rule(
         "transfer_legs_pair",
         WARN,
         "an internal transfer (a transfer_id posted more than once) is two legs that sum to zero",
