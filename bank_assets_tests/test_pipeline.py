@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import dagster as dg
 import psycopg
@@ -21,6 +22,7 @@ from bank_assets.lib import quality
 from bank_assets.lib.lake import LakeError, day_path
 from bank_assets.lib.simulator import DEFECTS, simulate
 from bank_assets.lib.sources import TRANSACTIONS
+from bank_assets.lib.spark import read_day
 from bank_assets.lib.warehouse import TABLES
 from bank_assets_tests.conftest import DAY
 
@@ -241,3 +243,120 @@ def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(resources
         tx["rows"],
         tx["expected"]["quarantined"],
     )
+
+
+def run_job(resources, day):
+    """The job every automation launches, for one day (in process, as the daemon runs it)."""
+    job = defs.resolve_job_def("daily_warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            resources=resources,
+            partition_key=day.isoformat(),
+            raise_on_error=False,
+        )
+
+
+def built(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def checks(result) -> dict:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def day_rows(dsn: str, day) -> dict[str, tuple[int, str]]:
+    """The rows of one day in every table loaded per day, hashed (to prove a day intact)."""
+    out = {}
+    for name, table in TABLES.items():
+        if table.load == "replace_day":
+            rows = query(
+                dsn, f"select t::text from {name} t where batch_id = %s order by 1", (day,)
+            )
+            out[name] = (len(rows), hashlib.sha256("".join(r[0] for r in rows).encode()).digest())
+    return out
+
+
+def rewrite_csv(lake, table: str, day, change) -> None:
+    """Rewrite the day's landing CSV of `table`: `change(rows)` edits the parsed rows."""
+    (part,) = lake.files(day_path("landing", table, day))
+    rows = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(part.path)).decode())))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(change(rows))
+    lake.write_bytes(lake.relative(part.path), out.getvalue().encode())
+
+
+def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources, lake, pg_dsn):
+    """Day 2's rate of one currency is 0: quarantined, and the fact's fatal fx_rate_known names
+    the currency and its postings (none reaches the warehouse with an empty amount_eur). Day
+    3's FX file cannot be read at all: what needs the rates stops, the transactions' staging
+    does not. Every landed row is accounted for; day 1 stays as it was."""
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    landed = simulate(lake, DAY, 3, 600, seed=8)
+    assert run_job(resources, days[0]).success
+    first_day = day_rows(pg_dsn, days[0])
+
+    zeroed = "EUR"  # the currency of every account of a small simulated bank
+    rewrite_csv(
+        lake,
+        "fx_rates",
+        days[1],
+        lambda rows: [[*r[:2], "0.000000"] if r[0] == zeroed else r for r in rows],
+    )
+    result = run_job(resources, days[1])
+    assert not result.success
+    evaluations = checks(result)
+    quarantined = query(pg_dsn, "select record_key, rule_id, reason from quarantine.fx_rates")
+    staged_fx = read_day(lake, "staged", "fx_rates", days[1])["currency"].to_pylist()
+    assert zeroed not in staged_fx and len(staged_fx) == 7  # the other rates go on
+    assert evaluations[("staged/fx_rates", "rows_accounted_for")].passed
+    assert quarantined == [
+        (
+            zeroed,
+            "rate_out_of_range",
+            "eur_per_unit 0.000000 is not above 0 and at most 10000 EUR per unit",
+        )
+    ]
+    postings = read_day(lake, "staged", "transactions", days[1], ["currency"])["currency"]
+    expected = postings.to_pylist().count(zeroed)
+    known = evaluations[("curated/fact_transactions", "fx_rate_known")]
+    assert not known.passed and known.metadata["failed"].value == expected > 0
+    assert known.metadata["sample"].value == [{"currency": zeroed, "rows": expected}]
+    assert f"(by currency: {zeroed} {expected})" in known.description
+    assert {"staged/transactions", "curated/fact_transactions"} <= built(result)
+    assert not {"warehouse/fact_transactions", "warehouse/fact_fraudes"} & built(result)
+    assert "warehouse/dim_currencies" in built(result)  # the good rates are loaded
+    assert query(pg_dsn, "select count(*) from dw.fact_transactions where amount_eur is null") == [
+        (0,)
+    ]
+    assert query(pg_dsn, "select count(*) from dw.dim_currencies where eur_per_unit <= 0") == [(0,)]
+
+    rewrite_csv(lake, "fx_rates", days[2], lambda rows: [["cur", "rate"], *rows[1:]])
+    result = run_job(resources, days[2])
+    assert not result.success
+    done, evaluations = built(result), checks(result)
+    assert "raw/fx_rates" not in done
+    assert not {"curated/dim_currencies", "curated/fact_transactions"} & done
+    assert {"staged/transactions", "quarantine/transactions"} <= done
+    assert {"warehouse/quarantine_transactions", "warehouse/dim_clients"} <= done
+    tx = landed[2].manifest["tables"]["transactions"]
+    figures = evaluations[("staged/transactions", "rows_accounted_for")]
+    assert figures.passed and figures.metadata["by_day"].value[days[2].isoformat()] == {
+        "manifest": tx["rows"],
+        "landed": tx["rows"],
+        "staged": tx["expected"]["staged"],
+        "quarantined": tx["expected"]["quarantined"],
+        "duplicates_dropped": tx["expected"]["duplicates_dropped"],
+        "accounted_for": True,
+    }
+    assert evaluations[("staged/transactions", "amounts_reconcile")].passed
+    assert query(
+        pg_dsn, "select count(*) from quarantine.transactions where batch_id = %s", (days[2],)
+    ) == [(tx["expected"]["quarantined"],)]
+    assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [
+        (landed[0].manifest["tables"]["transactions"]["expected"]["staged"],)
+    ]
+    assert day_rows(pg_dsn, days[0]) == first_day
