@@ -11,7 +11,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from collections import Counter
+from datetime import date, timedelta
 
 import dagster as dg
 import psycopg
@@ -359,4 +360,86 @@ def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources,
     assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [
         (landed[0].manifest["tables"]["transactions"]["expected"]["staged"],)
     ]
+    assert day_rows(pg_dsn, days[0]) == first_day
+
+
+def landed_rows(lake, table: str, day) -> list[dict]:
+    (part,) = lake.files(day_path("landing", table, day))
+    text = lake.read_bytes(lake.relative(part.path)).decode()
+    if part.path.endswith(".csv"):
+        return list(csv.DictReader(io.StringIO(text)))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_a_quarantined_client_row_leaves_its_postings_on_its_previous_version(
+    resources, lake, pg_dsn
+):
+    """Day 2's master row of a client is broken (an unknown segment): quarantined, and its
+    postings take the client's version of day 1 (flagged, reported per client by a warn rule),
+    not the unknown member; keys_resolve passes; the client's version stays current."""
+    days = [DAY, DAY + timedelta(days=1)]
+    landed = simulate(lake, DAY, 2, 600, seed=9)
+    assert run_job(resources, days[0]).success
+    first_day = day_rows(pg_dsn, days[0])
+
+    owner = {a["account_id"]: a["client_id"] for a in landed_rows(lake, "accounts", days[1])}
+    busy = Counter(owner.get(t["account_id"]) for t in landed_rows(lake, "transactions", days[1]))
+    # a client with postings but no loan or survey that day (those have no fallback yet)
+    others = {r["client_id"] for t in ("loans", "surveys") for r in landed_rows(lake, t, days[1])}
+    client = next(c for c, _ in busy.most_common() if c and c not in others)
+    (part,) = lake.files(day_path("landing", "clients", days[1]))
+    rows = landed_rows(lake, "clients", days[1])
+    for r in rows:
+        if r["client_id"] == client:
+            r["segment"] = "GOLDEN"  # not a segment: quarantined (invalid_code)
+    lake.write_bytes(lake.relative(part.path), "".join(json.dumps(r) + "\n" for r in rows).encode())
+    (before,) = query(
+        pg_dsn,
+        "select client_key, version, valid_from, valid_to, is_current from dw.dim_clients "
+        "where client_id = %s",
+        (client,),
+    )
+
+    result = run_job(resources, days[1])
+    assert result.success
+    assert query(
+        pg_dsn, "select record_key, rule_id from quarantine.clients where batch_id = %s", (days[1],)
+    ) == [(client, "invalid_code")]
+    evaluations = checks(result)
+    assert evaluations[("staged/clients", "rows_accounted_for")].passed
+    staged = read_day(lake, "staged", "transactions", days[1], ["account_id"])["account_id"]
+    postings = sum(1 for a in staged.to_pylist() if owner.get(a) == client)
+    assert postings > 0
+    assert query(
+        pg_dsn,
+        "select client_key, previous_version, count(*) from dw.fact_transactions "
+        "where date_key = %s and client_id = %s group by 1, 2",
+        (int(days[1].strftime("%Y%m%d")), client),
+    ) == [(before[0], True, postings)]
+    assert query(
+        pg_dsn,
+        "select count(*) from dw.fact_transactions where previous_version and client_id <> %s",
+        (client,),
+    ) == [(0,)]
+    resolved = evaluations[("curated/fact_transactions", "keys_resolve")]
+    planted = landed[1].manifest["tables"]["transactions"]["defects"]["orphan_account"]
+    assert resolved.passed and resolved.metadata["failed"].value == planted
+    warned = evaluations[("curated/fact_transactions", "master_version_of_the_day")]
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.metadata["sample"].value == [{"client_id": client, "rows": postings}]
+    assert f"(by client_id: {client} {postings})" in warned.description
+    alerts = query(pg_dsn, "select subject from dq.alerts where kind = 'rule_warning'")
+    assert (f"curated/fact_transactions:master_version_of_the_day:{days[1]}",) in alerts
+    # the quarantined row closed nothing: the day-1 version is still the current one
+    assert query(
+        pg_dsn,
+        "select client_key, version, valid_from, valid_to, is_current from dw.dim_clients "
+        "where client_id = %s",
+        (client,),
+    ) == [before]
+    assert before[3:] == (date(9999, 12, 31), True)
+    tx = landed[1].manifest["tables"]["transactions"]
+    assert query(
+        pg_dsn, "select count(*) from dw.fact_transactions where batch_id = %s", (days[1],)
+    ) == [(tx["expected"]["staged"],)]
     assert day_rows(pg_dsn, days[0]) == first_day
