@@ -96,7 +96,16 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
     rows = {
         r.transaction_id: r
         for r in facts.fact_transactions(
-            tx, tx.select(*fraud.COLUMNS), accounts, clients, products, merchants, fx, day
+            tx,
+            tx.select(*fraud.COLUMNS),
+            accounts,
+            None,
+            clients,
+            None,
+            products,
+            merchants,
+            fx,
+            day,
         ).collect()
     }
     client_key = clients.first().client_key
@@ -113,3 +122,23 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
         clients.drop("client_key", "row_hash", "valid_from"), date(2026, 11, 21)
     )
     assert again.first().client_key == client_key
+
+
+def test_a_key_missing_from_the_day_takes_its_latest_earlier_version(spark):
+    day = date(2026, 11, 20)
+    today = spark.createDataFrame([("C1", 11)], "client_id string, client_key long")
+    earlier = spark.createDataFrame(
+        [
+            ("C1", 10, date(2026, 11, 18)),  # in the day's master: the day's version wins
+            ("C2", 20, date(2026, 11, 17)),
+            ("C2", 21, date(2026, 11, 19)),  # C2's row quarantined on the 20th: the latest
+            ("C2", 20, date(2026, 11, 18)),
+        ],
+        "client_id string, client_key long, valid_from date",
+    )
+    rows = curated.with_earlier(today, earlier, "client_id").collect()
+    assert sorted(tuple(r) for r in rows) == [("C1", 11, False), ("C2", 21, True)]
+    # Without earlier days (the first day), the day's rows as they are
+    alone = curated.with_earlier(today, None, "client_id").collect()
+    assert [tuple(r) for r in alone] == [("C1", 11, False)]
+    assert day > max(r.valid_from for r in earlier.collect())

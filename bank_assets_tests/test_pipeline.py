@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
+from datetime import date, timedelta
 
 import dagster as dg
 import psycopg
@@ -21,6 +23,7 @@ from bank_assets.lib import quality
 from bank_assets.lib.lake import LakeError, day_path
 from bank_assets.lib.simulator import DEFECTS, simulate
 from bank_assets.lib.sources import TRANSACTIONS
+from bank_assets.lib.spark import read_day
 from bank_assets.lib.warehouse import TABLES
 from bank_assets_tests.conftest import DAY
 
@@ -280,3 +283,202 @@ def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(resou
     message = _step_failure(result)
     assert f"ManifestError: landing/manifests/{DAY}.json: line 1 column 34: not valid" in message
     assert count_rows(lake, "raw", "clients", DAY) == landed
+
+
+def run_job(resources, day):
+    """The job every automation launches, for one day (in process, as the daemon runs it)."""
+    job = defs.resolve_job_def("daily_warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            resources=resources,
+            partition_key=day.isoformat(),
+            raise_on_error=False,
+        )
+
+
+def built(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def checks(result) -> dict:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def day_rows(dsn: str, day) -> dict[str, tuple[int, str]]:
+    """The rows of one day in every table loaded per day, hashed (to prove a day intact)."""
+    out = {}
+    for name, table in TABLES.items():
+        if table.load == "replace_day":
+            rows = query(
+                dsn, f"select t::text from {name} t where batch_id = %s order by 1", (day,)
+            )
+            out[name] = (len(rows), hashlib.sha256("".join(r[0] for r in rows).encode()).digest())
+    return out
+
+
+def rewrite_csv(lake, table: str, day, change) -> None:
+    """Rewrite the day's landing CSV of `table`: `change(rows)` edits the parsed rows."""
+    (part,) = lake.files(day_path("landing", table, day))
+    rows = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(part.path)).decode())))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(change(rows))
+    lake.write_bytes(lake.relative(part.path), out.getvalue().encode())
+
+
+def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources, lake, pg_dsn):
+    """Day 2's rate of one currency is 0: quarantined, and the fact's fatal fx_rate_known names
+    the currency and its postings (none reaches the warehouse with an empty amount_eur). Day
+    3's FX file cannot be read at all: what needs the rates stops, the transactions' staging
+    does not. Every landed row is accounted for; day 1 stays as it was."""
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    landed = simulate(lake, DAY, 3, 600, seed=8)
+    assert run_job(resources, days[0]).success
+    first_day = day_rows(pg_dsn, days[0])
+
+    zeroed = "EUR"  # the currency of every account of a small simulated bank
+    rewrite_csv(
+        lake,
+        "fx_rates",
+        days[1],
+        lambda rows: [[*r[:2], "0.000000"] if r[0] == zeroed else r for r in rows],
+    )
+    result = run_job(resources, days[1])
+    assert not result.success
+    evaluations = checks(result)
+    quarantined = query(pg_dsn, "select record_key, rule_id, reason from quarantine.fx_rates")
+    staged_fx = read_day(lake, "staged", "fx_rates", days[1])["currency"].to_pylist()
+    assert zeroed not in staged_fx and len(staged_fx) == 7  # the other rates go on
+    assert evaluations[("staged/fx_rates", "rows_accounted_for")].passed
+    assert quarantined == [
+        (
+            zeroed,
+            "rate_out_of_range",
+            "eur_per_unit 0.000000 is not above 0 and at most 10000 EUR per unit",
+        )
+    ]
+    postings = read_day(lake, "staged", "transactions", days[1], ["currency"])["currency"]
+    expected = postings.to_pylist().count(zeroed)
+    known = evaluations[("curated/fact_transactions", "fx_rate_known")]
+    assert not known.passed and known.metadata["failed"].value == expected > 0
+    assert known.metadata["sample"].value == [{"currency": zeroed, "rows": expected}]
+    assert f"(by currency: {zeroed} {expected})" in known.description
+    assert {"staged/transactions", "curated/fact_transactions"} <= built(result)
+    assert not {"warehouse/fact_transactions", "warehouse/fact_fraudes"} & built(result)
+    assert "warehouse/dim_currencies" in built(result)  # the good rates are loaded
+    assert query(pg_dsn, "select count(*) from dw.fact_transactions where amount_eur is null") == [
+        (0,)
+    ]
+    assert query(pg_dsn, "select count(*) from dw.dim_currencies where eur_per_unit <= 0") == [(0,)]
+
+    rewrite_csv(lake, "fx_rates", days[2], lambda rows: [["cur", "rate"], *rows[1:]])
+    result = run_job(resources, days[2])
+    assert not result.success
+    done, evaluations = built(result), checks(result)
+    assert "raw/fx_rates" not in done
+    assert not {"curated/dim_currencies", "curated/fact_transactions"} & done
+    assert {"staged/transactions", "quarantine/transactions"} <= done
+    assert {"warehouse/quarantine_transactions", "warehouse/dim_clients"} <= done
+    tx = landed[2].manifest["tables"]["transactions"]
+    figures = evaluations[("staged/transactions", "rows_accounted_for")]
+    assert figures.passed and figures.metadata["by_day"].value[days[2].isoformat()] == {
+        "manifest": tx["rows"],
+        "landed": tx["rows"],
+        "staged": tx["expected"]["staged"],
+        "quarantined": tx["expected"]["quarantined"],
+        "duplicates_dropped": tx["expected"]["duplicates_dropped"],
+        "accounted_for": True,
+    }
+    assert evaluations[("staged/transactions", "amounts_reconcile")].passed
+    assert query(
+        pg_dsn, "select count(*) from quarantine.transactions where batch_id = %s", (days[2],)
+    ) == [(tx["expected"]["quarantined"],)]
+    assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [
+        (landed[0].manifest["tables"]["transactions"]["expected"]["staged"],)
+    ]
+    assert day_rows(pg_dsn, days[0]) == first_day
+
+
+def landed_rows(lake, table: str, day) -> list[dict]:
+    (part,) = lake.files(day_path("landing", table, day))
+    text = lake.read_bytes(lake.relative(part.path)).decode()
+    if part.path.endswith(".csv"):
+        return list(csv.DictReader(io.StringIO(text)))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_a_quarantined_client_row_leaves_its_postings_on_its_previous_version(
+    resources, lake, pg_dsn
+):
+    """Day 2's master row of a client is broken (an unknown segment): quarantined, and its
+    postings take the client's version of day 1 (flagged, reported per client by a warn rule),
+    not the unknown member; keys_resolve passes; the client's version stays current."""
+    days = [DAY, DAY + timedelta(days=1)]
+    landed = simulate(lake, DAY, 2, 600, seed=9)
+    assert run_job(resources, days[0]).success
+    first_day = day_rows(pg_dsn, days[0])
+
+    owner = {a["account_id"]: a["client_id"] for a in landed_rows(lake, "accounts", days[1])}
+    busy = Counter(owner.get(t["account_id"]) for t in landed_rows(lake, "transactions", days[1]))
+    # a client with postings but no loan or survey that day (those have no fallback yet)
+    others = {r["client_id"] for t in ("loans", "surveys") for r in landed_rows(lake, t, days[1])}
+    client = next(c for c, _ in busy.most_common() if c and c not in others)
+    (part,) = lake.files(day_path("landing", "clients", days[1]))
+    rows = landed_rows(lake, "clients", days[1])
+    for r in rows:
+        if r["client_id"] == client:
+            r["segment"] = "GOLDEN"  # not a segment: quarantined (invalid_code)
+    lake.write_bytes(lake.relative(part.path), "".join(json.dumps(r) + "\n" for r in rows).encode())
+    (before,) = query(
+        pg_dsn,
+        "select client_key, version, valid_from, valid_to, is_current from dw.dim_clients "
+        "where client_id = %s",
+        (client,),
+    )
+
+    result = run_job(resources, days[1])
+    assert result.success
+    assert query(
+        pg_dsn, "select record_key, rule_id from quarantine.clients where batch_id = %s", (days[1],)
+    ) == [(client, "invalid_code")]
+    evaluations = checks(result)
+    assert evaluations[("staged/clients", "rows_accounted_for")].passed
+    staged = read_day(lake, "staged", "transactions", days[1], ["account_id"])["account_id"]
+    postings = sum(1 for a in staged.to_pylist() if owner.get(a) == client)
+    assert postings > 0
+    assert query(
+        pg_dsn,
+        "select client_key, previous_version, count(*) from dw.fact_transactions "
+        "where date_key = %s and client_id = %s group by 1, 2",
+        (int(days[1].strftime("%Y%m%d")), client),
+    ) == [(before[0], True, postings)]
+    assert query(
+        pg_dsn,
+        "select count(*) from dw.fact_transactions where previous_version and client_id <> %s",
+        (client,),
+    ) == [(0,)]
+    resolved = evaluations[("curated/fact_transactions", "keys_resolve")]
+    planted = landed[1].manifest["tables"]["transactions"]["defects"]["orphan_account"]
+    assert resolved.passed and resolved.metadata["failed"].value == planted
+    warned = evaluations[("curated/fact_transactions", "master_version_of_the_day")]
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.metadata["sample"].value == [{"client_id": client, "rows": postings}]
+    assert f"(by client_id: {client} {postings})" in warned.description
+    alerts = query(pg_dsn, "select subject from dq.alerts where kind = 'rule_warning'")
+    assert (f"curated/fact_transactions:master_version_of_the_day:{days[1]}",) in alerts
+    # the quarantined row closed nothing: the day-1 version is still the current one
+    assert query(
+        pg_dsn,
+        "select client_key, version, valid_from, valid_to, is_current from dw.dim_clients "
+        "where client_id = %s",
+        (client,),
+    ) == [before]
+    assert before[3:] == (date(9999, 12, 31), True)
+    tx = landed[1].manifest["tables"]["transactions"]
+    assert query(
+        pg_dsn, "select count(*) from dw.fact_transactions where batch_id = %s", (days[1],)
+    ) == [(tx["expected"]["staged"],)]
+    assert day_rows(pg_dsn, days[0]) == first_day

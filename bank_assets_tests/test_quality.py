@@ -139,7 +139,8 @@ def test_balance_chain_and_transfer_legs():
     columns = quality.checked_columns(table)
     frame = frame.with_columns(
         [pl.lit(1, pl.Int64).alias(c) for c in columns if c.endswith("_key")]
-        + [pl.lit(None, pl.String).alias("merchant_id")]
+        + [pl.lit(None, pl.String).alias("merchant_id"), pl.lit("EUR").alias("currency")]
+        + [pl.lit(Decimal("1"), pl.Decimal(18, 8)).alias("fx_rate")]
     )
     failed = failures(table, frame)
     assert failed == {"balance_chain": 1}  # T3: 90 + 5 is 95, not 96
@@ -204,3 +205,48 @@ def test_volume_against_the_trailing_median_of_the_weekday(rows, history, normal
 )
 def test_fraud_rate_sanity(alerts, postings, sane):
     assert quality.fraud_rate("t", DAY, alerts, postings).passed is sane
+
+
+def test_a_currency_without_a_rate_is_fatal_naming_the_currency_and_its_postings():
+    from bank_assets.defs.checks import check_results
+
+    table = "curated/fact_transactions"
+    currencies = ["EUR", "USD", "JPY", "USD", "EUR"]
+    rates = {"EUR": Decimal("1"), "USD": None, "JPY": None}  # the day's FX file lacks two
+    frame = pl.DataFrame(
+        {c: [1] * 5 for c in quality.checked_columns(table) if c.endswith("_key")}
+        | {
+            "transaction_id": [f"T{i}" for i in range(5)],
+            "currency": currencies,
+            "fx_rate": pl.Series([rates[c] for c in currencies], dtype=pl.Decimal(18, 8)),
+            "merchant_id": [None] * 5,
+            "transfer_id": [None] * 5,
+            "account_id": [f"A{i}" for i in range(5)],
+            "posted_at": [datetime(2026, 11, 20, 9, tzinfo=UTC)] * 5,
+            "status": ["DECLINED"] * 5,
+            "signed_amount": [Decimal("-1")] * 5,
+            "balance_after": [Decimal("0")] * 5,
+        }
+    )
+    results = {r.rule_id: r for r in quality.validate(table, frame, DAY)}
+    known = results["fx_rate_known"]
+    assert (known.severity, known.failed, known.passed) == (quality.FATAL, 3, False)
+    assert known.sample == [{"currency": "USD", "rows": 2}, {"currency": "JPY", "rows": 1}]
+    (check,) = [c for c in check_results([known], 0.1) if c.check_name == "fx_rate_known"]
+    assert not check.passed and "(by currency: USD 2, JPY 1)" in check.description
+    assert [r for r in results.values() if r.failed] == [known]
+
+
+@pytest.mark.parametrize(
+    ("rate", "ok"),
+    [("0", False), ("-1", False), ("10000.01", False), ("10000", True), ("0.0062", True)],
+)
+def test_a_reference_rate_of_zero_or_beyond_the_bound_breaks_rate_in_range(rate, ok):
+    frame = pl.DataFrame(
+        {
+            "currency": ["EUR", "USD"],
+            "rate_date": [DAY, DAY],
+            "eur_per_unit": pl.Series([Decimal("1"), Decimal(rate)], dtype=pl.Decimal(18, 8)),
+        }
+    )
+    assert failures("staged/fx_rates", frame) == ({} if ok else {"rate_in_range": 1})

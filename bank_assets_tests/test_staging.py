@@ -10,7 +10,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from bank_assets.lib import staging
-from bank_assets.lib.sources import TRANSACTIONS
+from bank_assets.lib.sources import FX_RATES, TRANSACTIONS
 from bank_assets_tests.conftest import DAY
 
 VALID = {
@@ -114,3 +114,27 @@ def test_exact_duplicates_dropped_and_conflicts_quarantined(spark):
         ("TX3", "staged", None),
     ]
     assert duplicates == 2
+
+
+def test_a_reference_rate_of_zero_or_beyond_the_bound_is_quarantined(spark):
+    """A rate of 0 would zero the currency's EUR amounts (and PostgreSQL refuses it): quarantined
+    with the reason, like a rate above reference.MAX_EUR_PER_UNIT; the good rates go on."""
+    rates = [("EUR", "1"), ("USD", "0"), ("GBP", "0.000000"), ("JPY", "10000.01"), ("CHF", "1.05")]
+    rates.append(("SEK", "10000"))  # the bound itself is believable
+    raw = spark.createDataFrame(
+        [
+            (code, DAY.isoformat(), rate, "landing/fx/part-0.csv", line, LANDED, None, None)
+            for line, (code, rate) in enumerate(rates, start=2)
+        ],
+        FX_RATES.raw_schema(),
+    )
+    classified, _ = staging.classify(raw, None, staging.STAGING["fx_rates"], DAY)
+    rows = staging.dispose(classified, staging.STAGING["fx_rates"], DAY).collect()
+    outcome = {r["record_key"]: (r["_disposition"], r["rule_id"], r["reason"]) for r in rows}
+    assert len(rows) == len(rates)  # nothing lost
+    for code in ("EUR", "CHF", "SEK"):
+        assert outcome[code] == (staging.STAGED, None, None)
+    for code, rate in (("USD", "0"), ("GBP", "0.000000"), ("JPY", "10000.01")):
+        disposition, rule, reason = outcome[code]
+        assert (disposition, rule) == (staging.QUARANTINED, "rate_out_of_range")
+        assert reason == f"eur_per_unit {rate} is not above 0 and at most 10000 EUR per unit"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 import psycopg
@@ -50,7 +50,9 @@ def star(spark, tmp_path_factory):
         staged["transactions"],
         staged["transactions"].select(*fraud.COLUMNS),
         dims["dw.dim_accounts"],
+        None,
         dims["dw.dim_clients"],
+        None,
         dims["dw.dim_products"],
         dims["dw.dim_merchants"],
         staged["fx_rates"],
@@ -229,6 +231,63 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
             "from dw.dim_clients where client_id = %s and is_current",
             (moved,),
         )
+
+
+def test_names_e_mail_and_birth_date_are_type_1_on_every_version(star, pg_dsn):
+    """A change of first or last name, e-mail or birth date reaches every version of the client
+    (type 1: a correction, not a new version); re-running an older day never brings the old
+    values back; a client missing from a day's load keeps its current version."""
+    wh = Warehouse(pg_dsn)
+    dim = TABLES["dw.dim_clients"]
+    day2, day3 = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    moved, renamed, absent = [r["client_id"] for r in star["clients"].head(3)]
+    staged = star["clients"].drop("client_key", "row_hash", "valid_from")
+
+    def change(df, client, **values):
+        return df.select(
+            *[
+                F.when(F.col("client_id") == client, F.lit(values[c]).cast(df.schema[c].dataType))
+                .otherwise(F.col(c))
+                .alias(c)
+                if c in values
+                else c
+                for c in df.columns
+            ]
+        )
+
+    day2_rows = change(staged, moved, city="Brest", email="new@example.org")
+    day2_rows = change(day2_rows, renamed, last_name="Martin-Durand", birth_date=DAY)
+    day3_rows = day2_rows.where(F.col("client_id") != absent)  # its row quarantined on day 3
+    version = (
+        "select client_key, version, valid_from, valid_to, is_current, city, email "
+        "from dw.dim_clients where client_id = %s"
+    )
+    load(star, wh, star["clients"], dim, DAY)
+    (before,) = rows_of(pg_dsn, version, (absent,))
+    load(star, wh, curated.dim_clients(day2_rows, day2), dim, day2)
+    load(star, wh, curated.dim_clients(day3_rows, day3), dim, day3)
+
+    def versions(client: str) -> list[tuple]:
+        return rows_of(
+            pg_dsn,
+            "select version, is_current, city, email, last_name, birth_date, described_on "
+            "from dw.dim_clients where client_id = %s order by version",
+            (client,),
+        )
+
+    old = star["clients"].where(F.col("client_id") == moved).first()
+    assert [v[:4] for v in versions(moved)] == [
+        (1, False, old["city"], "new@example.org"),  # the older version too
+        (2, True, "Brest", "new@example.org"),
+    ]
+    assert [v[:2] + v[4:] for v in versions(renamed)] == [(1, True, "Martin-Durand", DAY, day2)]
+    snapshot = rows_of(pg_dsn, "select * from dw.dim_clients order by client_key")
+    load(star, wh, star["clients"], dim, DAY)  # an older day re-run: nothing comes back
+    load(star, wh, curated.dim_clients(day2_rows, day2), dim, day2)
+    assert rows_of(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
+    # the client missing from day 3 keeps its one version, current and open-ended
+    assert rows_of(pg_dsn, version, (absent,)) == [before]
+    assert before[1:5] == (1, DAY, date(9999, 12, 31), True)
 
 
 def test_status_lists_every_table_with_partitions(star, pg_dsn):

@@ -18,6 +18,9 @@ create table if not exists dw.dim_clients (
     risk_rating   text,
     status        text,
     onboarded_at  date,
+    -- names, e-mail, birth date and onboarding day are type 1: every version holds those of
+    -- the newest export, the one of this day
+    described_on  date,
     row_hash      text not null,
     valid_from    date not null,
     valid_to      date not null default '9999-12-31',
@@ -36,6 +39,7 @@ create table if not exists dw.dim_clients (
         (hashtextextended(client_id, 0)) with =, daterange(valid_from, valid_to) with &&
     ) deferrable initially deferred
 );
+alter table dw.dim_clients add column if not exists described_on date;
 create index if not exists dim_clients_client_id on dw.dim_clients (client_id, valid_from);
 insert into dw.dim_clients (client_key, client_id, row_hash, valid_from)
 values (-1, 'UNKNOWN', 'unknown', '0001-01-01')

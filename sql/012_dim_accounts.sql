@@ -13,6 +13,8 @@ create table if not exists dw.dim_accounts (
     overdraft_limit  numeric(18,2),
     interest_rate    numeric(9,6),
     opened_at        date,
+    -- IBAN, BIC, currency and opening day are type 1 (see dim_clients)
+    described_on     date,
     row_hash         text not null,
     valid_from       date not null,
     valid_to         date not null default '9999-12-31',
@@ -31,6 +33,7 @@ create table if not exists dw.dim_accounts (
         (hashtextextended(account_id, 0)) with =, daterange(valid_from, valid_to) with &&
     ) deferrable initially deferred
 );
+alter table dw.dim_accounts add column if not exists described_on date;
 create index if not exists dim_accounts_account_id on dw.dim_accounts (account_id, valid_from);
 create index if not exists dim_accounts_iban on dw.dim_accounts (iban);
 insert into dw.dim_accounts (account_key, account_id, row_hash, valid_from)

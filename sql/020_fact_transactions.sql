@@ -15,6 +15,10 @@ create table if not exists dw.fact_transactions (
     channel_key           smallint not null references dw.dim_channels,
     currency_key          smallint not null references dw.dim_currencies,
     account_id            text not null,
+    client_id             text,
+    -- the account's or client's master row was missing from the day's export (quarantined):
+    -- its keys are those of the latest earlier version (see the master_version_of_the_day rule)
+    previous_version      boolean not null default false,
     transaction_type      text not null,
     channel               text,
     direction             text not null check (direction in ('DEBIT', 'CREDIT')),
@@ -45,6 +49,10 @@ create table if not exists dw.fact_transactions (
     record_hash           text not null,
     primary key (date_key, transaction_id)
 ) partition by range (date_key);
+-- warehouses created before these columns existed
+alter table dw.fact_transactions add column if not exists client_id text;
+alter table dw.fact_transactions
+    add column if not exists previous_version boolean not null default false;
 create index if not exists fact_transactions_account_key on dw.fact_transactions (account_key);
 create index if not exists fact_transactions_client_key on dw.fact_transactions (client_key);
 create index if not exists fact_transactions_merchant_key on dw.fact_transactions (merchant_key);

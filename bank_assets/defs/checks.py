@@ -263,6 +263,18 @@ def check_results(results: list[quality.Result], seconds: float) -> Iterator[dg.
             description=(
                 f"{first.description}: {failed:,} of {checked:,} rows fail"
                 + (f" on {', '.join(r.day.isoformat() for r in failing)}" if failing else "")
+                + _by_group(days)
             ),
             metadata=metadata,
         )
+
+
+def _by_group(days: list[quality.Result]) -> str:
+    """' (by currency: USD 67, JPY 3)' for a rule reported per group that failed rows."""
+    group = days[0].group_by
+    counts: dict = {}
+    for r in days if group else ():
+        for row in r.sample:
+            counts[row[group]] = counts.get(row[group], 0) + row["rows"]
+    listed = ", ".join(f"{value} {n:,}" for value, n in counts.items())
+    return f" (by {group}: {listed})" if listed else ""

@@ -6,6 +6,7 @@ Each asset processes every day of its run (one partition, or a range backfilled 
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 from pyspark.sql import DataFrame
@@ -26,6 +27,7 @@ from bank_assets.lib.spark import (
     copy_to_warehouse,
     count_rows,
     land_raw,
+    read_earlier,
     read_raw,
     read_table,
     value_counts,
@@ -222,9 +224,26 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
     return _stage
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """An input of the `days` days before the partition's day: a few `columns` of a lake table
+    that the asset also reads for the day itself (so no dependency of its own)."""
+
+    zone: str
+    table: str
+    columns: Sequence[str]
+    days: int
+
+
 # (zone, table) of a lake table read for the same day, or (zone, table, columns) for a few of
-# its columns (the data source then reads only those).
-Input = tuple[str, str] | tuple[str, str, Sequence[str]]
+# its columns (the data source then reads only those), or the days before (Earlier).
+Input = tuple[str, str] | tuple[str, str, Sequence[str]] | Earlier
+
+
+def _read(spark, lake, i: Input, day) -> DataFrame:
+    if isinstance(i, Earlier):
+        return read_earlier(spark, lake, i.zone, i.table, day, i.days, i.columns)
+    return read_table(spark, lake, *i[:2], day, *i[2:])
 
 
 def curated_asset(
@@ -237,7 +256,7 @@ def curated_asset(
     """Lake tables of the day -> a curated star-schema table, built by a pure function in lib/:
     `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
     `deps` adds upstream assets the transform does not read (ordering only)."""
-    upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs))
+    upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs if not isinstance(i, Earlier)))
     specs = check_specs(f"curated/{name}")
 
     @dg.asset(
@@ -258,7 +277,7 @@ def curated_asset(
     ):
         started, rows, size, schema = time.perf_counter(), {}, 0, None
         for day in partition_days(context):
-            frames = [read_table(spark.session, lake.lake, *i[:2], day, *i[2:]) for i in inputs]
+            frames = [_read(spark.session, lake.lake, i, day) for i in inputs]
             df = transform(*frames, day) if inputs else transform(spark.session, day)
             written = write_table(df, lake.lake, "curated", name, day)
             rows[day], size, schema = written.rows, size + written.bytes, df.schema

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     BooleanType,
@@ -44,6 +44,12 @@ ACCOUNT_TRACKED = (
     "overdraft_limit",
     "interest_rate",
 )
+# Described attributes are type 1: the latest export's value holds for every version of the key
+# (lib/warehouse.py, scd2). They identify or reach the client (names, e-mail, birth date, the
+# account's IBAN/BIC): a change is a correction or a new contact detail, not a new state to
+# analyse by, and a rectified name or birth date must not survive in older versions.
+CLIENT_DESCRIBED = ("first_name", "last_name", "birth_date", "email", "onboarded_at")
+ACCOUNT_DESCRIBED = ("iban", "bic", "currency", "opened_at")
 LINEAGE = ("batch_id", "source_file", "landed_at", "record_hash")
 
 
@@ -141,7 +147,8 @@ def scd2_versions(
     tracked: tuple[str, ...],
 ) -> DataFrame:
     """One row per version seen in the day's master export, keyed by
-    xxhash64(natural key, row_hash of the tracked attributes); `valid_from` is the day.
+    xxhash64(natural key, row_hash of the tracked attributes); `valid_from` is the day. The
+    `described` attributes are not part of the version (type 1: see CLIENT_DESCRIBED).
 
     The warehouse load (lib/warehouse.py, scd2) chains the versions into valid_from/valid_to.
     """
@@ -164,14 +171,14 @@ def scd2_versions(
 
 def dim_clients(staged: DataFrame, day: date) -> DataFrame:
     """Grain: one row per client version (SCD2) seen in the day's client master."""
-    described = ("first_name", "last_name", "birth_date", "email", "onboarded_at")
-    return scd2_versions(staged, day, "client_key", "client_id", described, CLIENT_TRACKED)
+    return scd2_versions(staged, day, "client_key", "client_id", CLIENT_DESCRIBED, CLIENT_TRACKED)
 
 
 def dim_accounts(staged: DataFrame, day: date) -> DataFrame:
     """Grain: one row per account version (SCD2) seen in the day's account master."""
-    described = ("iban", "bic", "currency", "opened_at")
-    return scd2_versions(staged, day, "account_key", "account_id", described, ACCOUNT_TRACKED)
+    return scd2_versions(
+        staged, day, "account_key", "account_id", ACCOUNT_DESCRIBED, ACCOUNT_TRACKED
+    )
 
 
 def natural_key(column: str) -> Column:
@@ -183,6 +190,28 @@ def with_key(rows: DataFrame, dimension: DataFrame, natural: str, key: str) -> D
     """`rows` with the surrogate `key` of their `natural` key in the day's `dimension` rows (the
     version valid that day; NULL where none). Dimensions of a day are small: broadcast."""
     return rows.join(F.broadcast(dimension.select(natural, key)), natural, "left")
+
+
+# How far back a fact looks for the version of a client or account missing from the day's master
+# export (its row quarantined, or left out): a week of the curated dimension's days.
+EARLIER_DAYS = 7
+
+
+def with_earlier(today: DataFrame, earlier: DataFrame | None, natural: str) -> DataFrame:
+    """The day's dimension rows (`today`: the columns wanted), plus for each natural key missing
+    from them its latest row of the days before (`earlier`: the same columns and `valid_from`);
+    `previous_version` says which. A master row quarantined for a fixable reason then leaves
+    its postings on the version the warehouse still holds as current (the SCD2 load closes a
+    version only when the key's next version arrives), not on the unknown member."""
+    columns = today.columns
+    of_the_day = today.select(*columns, F.lit(False).alias("previous_version"))
+    if earlier is None:
+        return of_the_day
+    # usually empty: the day's master holds every key of the days before
+    missing = earlier.join(F.broadcast(today.select(natural)), natural, "left_anti")
+    latest = F.row_number().over(Window.partitionBy(natural).orderBy(F.col("valid_from").desc()))
+    previous = missing.withColumn("_latest", latest).where(F.col("_latest") == 1)
+    return of_the_day.unionByName(previous.select(*columns, F.lit(True).alias("previous_version")))
 
 
 def key_or_unknown(column: str) -> Column:

@@ -58,6 +58,8 @@ COLUMNS: dict[str, str] = {
     "decision": "Credit decision: PENDING, APPROVED or REJECTED",
     "decision_date_key": "Day of the credit decision (dim_dates); -1 while pending",
     "delinquency_bucket": "Days past due bucket: current, 1-30, 31-60, 61-90, 90+",
+    "described_on": "Business day of the export the type-1 attributes (names, e-mail, birth "
+    "date; IBAN, BIC) come from: the newest, for every version",
     "description": "Description",
     "detected_by": "What raised the alert: rules (the Spark rules of lib/fraud.py)",
     "direction": "DEBIT (money leaves the account) or CREDIT",
@@ -117,6 +119,8 @@ COLUMNS: dict[str, str] = {
     "paid_at": "When the installment was paid (UTC); empty if missed",
     "postal_code": "Postal code",
     "posted_at": "When the posting happened (UTC)",
+    "previous_version": "The day's master export lacked the account or client (its row was "
+    "quarantined): the keys are those of its latest earlier version",
     "principal": "Amount lent",
     "principal_part": "Principal part of the installment",
     "product_code": "Product code (natural key of the product)",

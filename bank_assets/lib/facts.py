@@ -21,6 +21,7 @@ from bank_assets.lib.curated import (
     code_key,
     date_key,
     key_or_unknown,
+    with_earlier,
     with_key,
 )
 
@@ -32,25 +33,51 @@ def _date_key(column: str) -> Column:
     return F.coalesce(F.date_format(column, "yyyyMMdd").cast("int"), F.lit(UNKNOWN_KEY))
 
 
+# What fact_transactions reads of the dimensions (of the day, and of the days before).
+ACCOUNT_READS = ("account_id", "account_key", "client_id", "product_code")
+CLIENT_READS = ("client_id", "client_key")
+
+
 def fact_transactions(
     transactions: DataFrame,
     movements: DataFrame,
     accounts: DataFrame,
+    earlier_accounts: DataFrame | None,
     clients: DataFrame,
+    earlier_clients: DataFrame | None,
     products: DataFrame,
     merchants: DataFrame,
     fx_rates: DataFrame,
     day: date,
 ) -> DataFrame:
     """Grain: one row per posting on one account (an internal transfer is two rows), scored for
-    fraud. The amount in EUR uses the day's reference rate of the posting's currency.
+    fraud. The amount in EUR uses the day's reference rate of the posting's currency (none:
+    fx_rate and amount_eur stay empty, and the fatal fx_rate_known check stops the load).
 
-    `movements` is the same postings narrowed to `fraud.COLUMNS` (read apart, so the fraud
-    windows shuffle a few columns instead of the wide rows)."""
-    acc = accounts.select(
-        "account_id", "account_key", F.col("client_id").alias("_owner"), "product_code"
-    ).join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
-    cli = clients.select(F.col("client_id").alias("_owner"), "client_key")
+    Keys are those of the day's account and client versions; an account or client missing from
+    the day's master takes its latest version of the days before (`earlier_*`, see
+    `curated.with_earlier`), flagged `previous_version`. `movements` is the same postings
+    narrowed to `fraud.COLUMNS` (read apart, so the fraud windows shuffle a few columns instead
+    of the wide rows)."""
+    acc = (
+        with_earlier(accounts.select(*ACCOUNT_READS), earlier_accounts, "account_id")
+        .select(
+            "account_id",
+            "account_key",
+            F.col("client_id").alias("_owner"),
+            "product_code",
+            F.col("previous_version").alias("_previous_account"),
+        )
+        .join(F.broadcast(products.select("product_code", "product_key")), "product_code", "left")
+    )
+    cli = with_earlier(clients.select(*CLIENT_READS), earlier_clients, "client_id").select(
+        F.col("client_id").alias("_owner"),
+        "client_key",
+        F.col("previous_version").alias("_previous_client"),
+    )
+    previous = F.coalesce(F.col("_previous_account"), F.lit(False)) | F.coalesce(
+        F.col("_previous_client"), F.lit(False)
+    )
     fx = fx_rates.select("currency", F.col("eur_per_unit").alias("fx_rate"))
     signed = F.when(F.col("direction") == "DEBIT", -F.col("amount")).otherwise(F.col("amount"))
     amount_eur = F.round(F.col("amount") * F.col("fx_rate"), 2).cast(MONEY).alias("amount_eur")
@@ -73,6 +100,8 @@ def fact_transactions(
             code_key(F.col("channel"), ref.CHANNELS).alias("channel_key"),
             code_key(F.col("currency"), ref.CURRENCIES).alias("currency_key"),
             "account_id",
+            F.col("_owner").alias("client_id"),
+            previous.alias("previous_version"),
             "transaction_type",
             "channel",
             "direction",

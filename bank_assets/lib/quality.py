@@ -38,6 +38,7 @@ from bank_assets.lib.sources import SOURCES
 
 FATAL, ERROR, WARN = "fatal", "error", "warn"
 SAMPLE_ROWS = 5
+SAMPLE_GROUPS = 100  # a rule reported per group lists at most this many groups
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Rule:
     columns: tuple[str, ...]  # what it reads (and what a failing sample shows)
     tolerance: float = 0.0  # share of rows that may fail before the check fails
     quarantined_as: str | None = None  # error rules: the staging rule that quarantines them
+    # failing rows reported per value of this column (the sample: each value and its rows)
+    group_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Result:
     sample: list[dict] = field(default_factory=list)
     tolerance: float = 0.0
     quarantined: int | None = None  # error rules: rows staging quarantined for it
+    group_by: str | None = None  # the sample lists failing rows per value of this column
 
     @property
     def failed_pct(self) -> float:
@@ -83,9 +87,10 @@ def rule(
     passes: pl.Expr | Callable[[pl.LazyFrame, date], pl.Expr],
     tolerance: float = 0.0,
     quarantined_as: str | None = None,
+    group_by: str | None = None,
 ) -> Rule:
     fn = passes if callable(passes) else (lambda lf, day, e=passes: e)
-    return Rule(id, severity, description, fn, tuple(columns), tolerance, quarantined_as)
+    return Rule(id, severity, description, fn, tuple(columns), tolerance, quarantined_as, group_by)
 
 
 # ---- rule builders ---------------------------------------------------------------------------
@@ -242,6 +247,15 @@ TRANSACTION_RULES = (
 
 FACT_TRANSACTION_RULES = (
     key_unique("transaction_id"),
+    rule(
+        "fx_rate_known",
+        FATAL,
+        "every posting's currency has a reference rate for the day (no amount_eur left empty): "
+        "the failing currencies are listed with their postings",
+        ["transaction_id", "currency", "fx_rate"],
+        pl.col("fx_rate").is_not_null(),
+        group_by="currency",
+    ),
     keys_resolve(
         [
             "account_key",
@@ -252,6 +266,16 @@ FACT_TRANSACTION_RULES = (
             "currency_key",
         ],
         optional={"merchant_key": "merchant_id"},
+    ),
+    rule(
+        "master_version_of_the_day",
+        WARN,
+        "the posting's account and client are in the day's master exports; a posting whose "
+        "account or client row was quarantined that day takes its latest earlier version "
+        "(previous_version): listed per client",
+        ["transaction_id", "account_id", "client_id", "previous_version"],
+        ~pl.col("previous_version"),
+        group_by="client_id",
     ),
     rule(
         "transfer_legs_pair",
@@ -335,7 +359,17 @@ CATALOGUE: dict[str, tuple[Rule, ...]] = dict(
         ),
         _staged("products"),
         _staged("merchants"),
-        _staged("fx_rates", not_negative("eur_per_unit")),
+        _staged(
+            "fx_rates",
+            rule(
+                "rate_in_range",
+                ERROR,
+                f"eur_per_unit above 0 and at most {ref.MAX_EUR_PER_UNIT:,} EUR per unit",
+                ["currency", "eur_per_unit"],
+                (pl.col("eur_per_unit") > 0) & (pl.col("eur_per_unit") <= ref.MAX_EUR_PER_UNIT),
+                quarantined_as="rate_out_of_range",
+            ),
+        ),
         _staged(
             "loans",
             not_negative("principal", "outstanding_principal", "days_past_due"),
@@ -577,7 +611,7 @@ def validate(
     out = []
     for r in CATALOGUE[table]:
         index = failed.get(r.id, pl.Series([], dtype=pl.Int32))
-        sample = frame[index.head(SAMPLE_ROWS).to_list()].select(r.columns) if len(index) else None
+        sample = _sample(frame, index, r) if len(index) else None
         out.append(
             Result(
                 table,
@@ -590,6 +624,16 @@ def validate(
                 json_safe(sample.to_dicts()) if sample is not None else [],
                 r.tolerance,
                 (quarantined or {}).get(r.quarantined_as, 0) if r.quarantined_as else None,
+                r.group_by,
             )
         )
     return out
+
+
+def _sample(frame: pl.DataFrame, index: pl.Series, r: Rule) -> pl.DataFrame:
+    """A few failing rows, or for a rule reported per group every group with its failing rows
+    (most first)."""
+    if r.group_by is None:
+        return frame[index.head(SAMPLE_ROWS).to_list()].select(r.columns)
+    groups = frame[index.to_list()].group_by(r.group_by).agg(pl.len().alias("rows"))
+    return groups.sort(["rows", r.group_by], descending=[True, False]).head(SAMPLE_GROUPS)

@@ -14,6 +14,10 @@ CURRENCIES: dict[str, tuple[int, float]] = {
     "CAD": (2, 0.68),
 }
 
+# The highest believable reference rate, EUR per unit (the dearest currency handled is about 1.2):
+# a rate above it is a broken FX file, quarantined in staging, never multiplied into amounts.
+MAX_EUR_PER_UNIT = 10_000
+
 # Transaction type -> (direction, allowed channels). DEBIT takes money out of the account.
 TRANSACTION_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "CARD_PAYMENT": ("DEBIT", ("POS",)),

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -273,6 +273,33 @@ def read_table(
     if only is not None:
         reader = reader.option("only", json.dumps({"column": only[0], "values": list(only[1])}))
     return reader.load()
+
+
+def read_earlier(
+    spark: SparkSession,
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    days: int,
+    columns: Sequence[str],
+) -> DataFrame:
+    """The `days` days before `day` of a lake table as one frame, only `columns` (days without
+    files are skipped; no rows when none has any: the schema is then that of `day`)."""
+    before = [day - timedelta(days=n) for n in range(1, days + 1)]
+    infos = [i for d in before for i in lake.files(day_path(zone, table, d), ".parquet")]
+    first = infos[0] if infos else _day_files(lake, zone, table, day)[0]
+    schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(first.path)))
+    schema = StructType([schema[c] for c in columns])
+    if not infos:
+        return spark.createDataFrame([], schema)
+    return (
+        spark.read.format("bank_lake")
+        .schema(schema)
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
+        .load()
+    )
 
 
 def read_raw(

@@ -285,6 +285,24 @@ def _not_negative(*columns: str) -> Callable[[date], list[Rule]]:
     return rules
 
 
+def _rate_in_range(column: str) -> Callable[[date], list[Rule]]:
+    """A reference rate is positive and believable: 0 (or less) would zero the EUR amounts of a
+    currency, and PostgreSQL refuses it (CHECK > 0); above MAX_EUR_PER_UNIT it is a typo."""
+    bound = ref.MAX_EUR_PER_UNIT
+    return lambda day: [
+        Rule(
+            "rate_out_of_range",
+            f"{column} above 0 and at most {bound:,} EUR per unit",
+            (typed(column) <= 0) | (typed(column) > bound),
+            F.concat(
+                F.lit(f"{column} "),
+                F.col(column),
+                F.lit(f" is not above 0 and at most {bound} EUR per unit"),
+            ),
+        )
+    ]
+
+
 STAGING: dict[str, StagingSpec] = {
     "transactions": StagingSpec(
         TRANSACTIONS, typed_by(TRANSACTIONS, TRANSACTION_KINDS), _transactions_rules
@@ -339,7 +357,7 @@ STAGING: dict[str, StagingSpec] = {
         dict(currency="code", rate_date="date", eur_per_unit="fx"),
         required=("rate_date", "eur_per_unit"),
         codes={},
-        extra=_not_negative("eur_per_unit"),
+        extra=_rate_in_range("eur_per_unit"),
     ),
     "loans": declared(
         LOANS,

@@ -6,7 +6,8 @@ A load goes: Spark tasks COPY the day's lake files into a private staging table
   replace_day  facts and quarantine: the day's rows are replaced (a fact's daily partition is
                created if needed and truncated; other tables delete WHERE batch_id = day)
   scd2         dimensions: new versions are inserted (keys are deterministic, so a re-run adds
-               nothing), then valid_from/valid_to/is_current/version are derived per natural key
+               nothing), then valid_from/valid_to/is_current/version are derived per natural key;
+               the type-1 (described) attributes of the newest export go to every version
   upsert       small reference dimensions: insert or update by key
 
 DDL lives in `sql/` and is applied (idempotently, under an advisory lock) before the first load.
@@ -35,6 +36,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from bank_assets.lib import access
+from bank_assets.lib.curated import ACCOUNT_DESCRIBED, CLIENT_DESCRIBED
 from bank_assets.lib.sources import SOURCES
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ class WarehouseTable:
     partitioned: bool = False  # replace_day on a table range-partitioned by date_key per day
     newer: str | None = None  # upsert: a row only replaces one whose `newer` is not later
     references: tuple[str, ...] = ()  # dimensions its foreign keys point to (loaded first)
+    type1: tuple[str, ...] = ()  # scd2: attributes the newest export sets on every version
     grain: str = ""
 
     @property
@@ -97,6 +100,7 @@ TABLES: dict[str, WarehouseTable] = {
             "scd2",
             key=("client_key",),
             natural_key="client_id",
+            type1=CLIENT_DESCRIBED,
             grain="one row per client version (SCD2)",
         ),
         WarehouseTable(
@@ -105,6 +109,7 @@ TABLES: dict[str, WarehouseTable] = {
             "scd2",
             key=("account_key",),
             natural_key="account_id",
+            type1=ACCOUNT_DESCRIBED,
             grain="one row per account version (SCD2)",
         ),
         # a re-run of an older day never overwrites the latest delivery (nor its lineage)
@@ -449,6 +454,8 @@ class Warehouse:
 
         Then chain the versions of every natural key in the load: ordered by valid_from, each
         is valid until the next begins; the last is current. Only rows that change are written.
+        A key absent from the load (its row quarantined that day) keeps its versions as they
+        are: its current version stays current. Last, the type-1 attributes (`_type1`).
         """
         cols = sql.SQL(", ").join(map(sql.Identifier, columns))
         target = sql.Identifier(table.schema, table.name)
@@ -489,6 +496,49 @@ class Warehouse:
                   and (d.version, d.valid_to) is distinct from (c.version, c.valid_to)
                 """
             ).format(t=target, k=key, n=natural, s=stage_id)
+        )
+        if table.type1:
+            self._type1(conn, table, stage_id)
+
+    def _type1(self, conn, table, stage_id) -> None:
+        """Every version of a key in the load holds the type-1 attributes of the key's newest
+        export: the load's when its day is not older than the day they were last set from
+        (`described_on`), so re-running an older day never brings back older values; a version
+        an older day introduces copies them from its key's newest version."""
+        target = sql.Identifier(table.schema, table.name)
+        names = sql.SQL(", ").join(map(sql.Identifier, table.type1))
+
+        def of(alias: str) -> sql.Composable:
+            return sql.SQL(", ").join(sql.Identifier(alias, c) for c in table.type1)
+
+        ids = dict(t=target, s=stage_id, n=sql.Identifier(table.natural_key))
+        ids |= dict(k=sql.Identifier(table.key[0]), names=names)
+        conn.execute(
+            sql.SQL(
+                """
+                update {t} d set ({names}, described_on) = ({staged}, s.valid_from)
+                from {s} s, (
+                    select {n}, max(described_on) as described_on from {t}
+                    where {n} in (select {n} from {s}) group by {n}
+                ) newest
+                where d.{n} = s.{n} and newest.{n} = s.{n} and d.{k} <> -1
+                  and s.valid_from >= coalesce(newest.described_on, date '0001-01-01')
+                  and (d.described_on is null or ({current}) is distinct from ({staged}))
+                """
+            ).format(staged=of("s"), current=of("d"), **ids)
+        )
+        conn.execute(
+            sql.SQL(
+                """
+                update {t} d set ({names}, described_on) = ({newest}, newest.described_on)
+                from (
+                    select distinct on ({n}) * from {t}
+                    where {n} in (select {n} from {s}) and described_on is not null
+                    order by {n}, described_on desc
+                ) newest
+                where d.{n} = newest.{n} and d.{k} <> -1 and d.described_on is null
+                """
+            ).format(newest=of("newest"), **ids)
         )
 
     def _day_rows(self, conn, table: WarehouseTable, day: date) -> int:

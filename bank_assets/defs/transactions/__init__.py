@@ -1,8 +1,9 @@
 """Transactions domain: postings -> fact_transactions (scored for fraud)."""
 
-from bank_assets.defs.factory import source_assets, star_assets
+from bank_assets.defs.factory import Earlier, source_assets, star_assets
 from bank_assets.lib import fraud
-from bank_assets.lib.facts import fact_transactions
+from bank_assets.lib.curated import EARLIER_DAYS
+from bank_assets.lib.facts import ACCOUNT_READS, CLIENT_READS, fact_transactions
 
 assets = [
     *source_assets("transactions"),
@@ -12,7 +13,9 @@ assets = [
             ("staged", "transactions"),
             ("staged", "transactions", fraud.COLUMNS),
             ("curated", "dim_accounts"),
+            Earlier("curated", "dim_accounts", (*ACCOUNT_READS, "valid_from"), EARLIER_DAYS),
             ("curated", "dim_clients"),
+            Earlier("curated", "dim_clients", (*CLIENT_READS, "valid_from"), EARLIER_DAYS),
             ("curated", "dim_products"),
             ("curated", "dim_merchants"),
             ("staged", "fx_rates"),
