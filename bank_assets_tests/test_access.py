@@ -4,6 +4,7 @@ data for analysts, passwords on the socket, private files, parent directories le
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -168,6 +169,7 @@ def test_password_file_and_socket_directory_are_private(pg_data, pg_dsn):
 def test_a_long_state_path_gets_a_private_short_socket_directory(tmp_path):
     home = tmp_path / ("h" * (embedded.SUN_PATH_MAX - len(str(tmp_path))))
     pgdata = home / "postgres"
+    socket_dir = None
     try:
         dsn = embedded.embedded_postgres_dsn(pgdata)
         socket_dir = Path(conninfo_to_dict(dsn)["host"])
@@ -184,6 +186,8 @@ def test_a_long_state_path_gets_a_private_short_socket_directory(tmp_path):
         assert not (socket_dir / embedded.SOCKET_NAME).exists()
     finally:
         embedded.stop_embedded_postgres(pgdata)
+        if socket_dir is not None:  # the next run of the same path would be refused
+            shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def test_a_cluster_of_the_former_trusting_bootstrap_is_refused(tmp_path):

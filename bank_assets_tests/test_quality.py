@@ -141,6 +141,7 @@ def test_balance_chain_and_transfer_legs():
         [pl.lit(1, pl.Int64).alias(c) for c in columns if c.endswith("_key")]
         + [pl.lit(None, pl.String).alias("merchant_id"), pl.lit("EUR").alias("currency")]
         + [pl.lit(Decimal("1"), pl.Decimal(18, 8)).alias("fx_rate")]
+        + [pl.lit("C1").alias("client_id"), pl.lit(False).alias("previous_version")]
     )
     failed = failures(table, frame)
     assert failed == {"balance_chain": 1}  # T3: 90 + 5 is 95, not 96
@@ -226,6 +227,8 @@ def test_a_currency_without_a_rate_is_fatal_naming_the_currency_and_its_postings
             "status": ["DECLINED"] * 5,
             "signed_amount": [Decimal("-1")] * 5,
             "balance_after": [Decimal("0")] * 5,
+            "client_id": [f"C{i}" for i in range(5)],
+            "previous_version": [False] * 5,
         }
     )
     results = {r.rule_id: r for r in quality.validate(table, frame, DAY)}
