@@ -7,7 +7,9 @@ native Parquet path.
 
 Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
 one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
-string, and yields a row (source_file, rows, path): the rows never pass through the JVM.
+string, and yields a row (source_file, rows, path, cards_masked): the rows never pass through
+the JVM. Card numbers are masked here, before anything is stored (lib/cards.py: every text field
+and `_raw_line` keeps only the first 6 / last 4 digits; `cards_masked` counts them).
   lake     LakeConfig as JSON
   files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
   format   csv | jsonl
@@ -58,6 +60,7 @@ from pyspark.sql.datasource import (
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
 
+from bank_assets.lib.cards import mask_table
 from bank_assets.lib.lake import LakeConfig
 
 BATCH_ROWS = 65_536
@@ -108,7 +111,7 @@ class LandingDataSource(DataSource):
         return "bank_landing"
 
     def schema(self) -> str:
-        return "source_file string, rows long, path string"
+        return "source_file string, rows long, path string, cards_masked long"
 
     def reader(self, schema) -> DataSourceReader:
         return _LandingReader(self.options)
@@ -130,7 +133,7 @@ class _LandingReader(DataSourceReader):
     def partitions(self):
         return [InputPartition(f) for f in self.files]
 
-    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str]]:
+    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str, int]]:
         config = LakeConfig.from_json(self.lake)
         fs, base = config.filesystem()
         source_file, landed_at = partition.value["path"], partition.value["landed_at"]
@@ -142,6 +145,7 @@ class _LandingReader(DataSourceReader):
             table = read_landing_jsonl(data, self.columns, source_file)
         else:
             raise ValueError(f"unknown landing format {self.format!r}")
+        table, cards_masked = mask_table(table)  # no raw card number is ever stored
         stamp = pa.scalar(datetime.fromisoformat(landed_at), pa.timestamp("us", tz="UTC"))
         table = _cast(
             table.append_column("_landed_at", pa.repeat(stamp, len(table))), self.arrow_schema
@@ -151,7 +155,7 @@ class _LandingReader(DataSourceReader):
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(path) as sink:
             pq.write_table(table, sink, row_group_size=BATCH_ROWS, compression="snappy")
-        yield source_file, len(table), path
+        yield source_file, len(table), path, cards_masked
 
 
 def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date
 from pathlib import Path
 
@@ -184,14 +184,16 @@ class Written:
     bytes: int
     files: int
     uri: str
+    cards_masked: dict[str, int] = field(default_factory=dict)  # landing: per landing file
 
 
 def land_raw(
     spark: SparkSession, lake: Lake, table: str, day: date, file_format: str, schema: StructType
 ) -> tuple[Written, list[str]]:
     """Replace the raw day of `table` with the day's landing files, each parsed and written as
-    one Parquet file by one Spark task (see lib/lake_source.py); what was written, and the
-    landing files. The older raw files go only once every file landed."""
+    one Parquet file by one Spark task (see lib/lake_source.py); what was written (with the
+    card numbers masked in each landing file, lib/cards.py), and the landing files. The older
+    raw files go only once every file landed."""
     relative = day_path("landing", table, day)
     infos = lake.files(relative, f".{file_format}")
     if not infos:
@@ -218,7 +220,8 @@ def land_raw(
         remove_run(lake.fs, lake.abspath(target), run_id)
         raise
     keep_only(lake.fs, lake.abspath(target), {r["path"] for r in landed})
-    return _written(lake, target), [f["path"] for f in files]
+    masked = {r["source_file"]: r["cards_masked"] for r in landed}
+    return replace(_written(lake, target), cards_masked=masked), [f["path"] for f in files]
 
 
 def read_table(
