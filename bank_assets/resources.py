@@ -21,6 +21,8 @@ Variables (all optional; unset means the embedded default):
                              $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
                              state directory, so a fresh home (each bench) still starts Spark fast
   BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
+  DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
+                             `dagster` of the embedded server
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Settings:
     spark_driver_memory: str
     jvm_cache: Path
     alert_webhook: str | None
+    dagster_pg_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -74,6 +77,7 @@ class Settings:
                 or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
             ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
+            dagster_pg_url=env.get("DAGSTER_PG_URL") or None,
         )
 
     @property

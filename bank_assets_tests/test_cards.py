@@ -4,6 +4,7 @@ and nothing else of the simulated bank's data is taken for one."""
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 import pyarrow as pa
@@ -34,6 +35,7 @@ PLANTED = [
     ("ref 12, 4539 1488 0343 6467", "ref 12, 4539 14** **** 6467"),  # whole groups of a run
     ("paid 5500 0000 0000 0004 exp 12/28", "paid 5500 00** **** 0004 exp 12/28"),
     ("378282246310005", "378282*****0005"),  # Amex, 15 digits
+    ("12.50 EUR, 4539148803436467", "12.50 EUR, 453914******6467"),  # next to a decimal
     ("6011 1111 1111 1117", "6011 11** **** 1117"),
     ("2221 0000 0000 0009", "2221 00** **** 0009"),  # Mastercard 2-series
     # JSON payloads: the raw character, or its \u escape as landed in a malformed line
@@ -90,6 +92,10 @@ def test_masking_keeps_the_first_six_and_last_four_digits_of_each_number():
         "FR76 3000 6000 0112 3456 7890 189",  # an IBAN grouped by fours
         "2026-11-20T09:15:30+01:00",
         "453914******6467",  # already masked
+        f"9f1c{luhn_digits('5422', 15)}ab{'0' * 40}",  # a hex digest (record_hash)
+        "b2f2aae8-{}-{}-{}-{}aaaaaaaa".format(*re.findall("....", luhn_digits("4539", 16))),
+        "413.45678912346",  # a float (a duration in the Dagster event log), not a split card
+        '{"duration_ms": 413.45678912346, "x": [0.5, 413.45678912346]}',
         "497010******1234",
     ],
 )
