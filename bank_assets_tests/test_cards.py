@@ -92,7 +92,8 @@ def test_masking_keeps_the_first_six_and_last_four_digits_of_each_number():
         "FR76 3000 6000 0112 3456 7890 189",  # an IBAN grouped by fours
         "2026-11-20T09:15:30+01:00",
         "453914******6467",  # already masked
-        f"9f1c{luhn_digits('5422', 15)}ab{'0' * 40}",  # a hex digest (record_hash)
+        f"f{luhn_digits('5422', 15)}",  # a record_hash: 16 hex digits
+        f"9f1c{luhn_digits('5422', 15)}ab{'0' * 40}",  # a longer hex digest
         "b2f2aae8-{}-{}-{}-{}aaaaaaaa".format(*re.findall("....", luhn_digits("4539", 16))),
         "413.45678912346",  # a float (a duration in the Dagster event log), not a split card
         '{"duration_ms": 413.45678912346, "x": [0.5, 413.45678912346]}',

@@ -359,7 +359,10 @@ def test_card_numbers_are_masked_at_landing_and_nowhere_stored_raw(
         )
     code, out = scan_cards(monkeypatch, capsys, s3_lake_url, pg_dsn)
     assert code == 1
-    assert f"warehouse dw.fact_transactions.description transaction_id={tx_id}" in out
+    assert (
+        f"warehouse dw.fact_transactions.description date_key=20261120, transaction_id={tx_id}: "
+        in out
+    )
     assert "4539 14** **** 6467" in out and "4539 1488 0343 6467" not in out
     with psycopg.connect(pg_dsn) as conn:
         conn.execute("delete from dw.fact_transactions where transaction_id = %s", (tx_id,))

@@ -22,8 +22,9 @@ What counts as a card number:
   - not part of a valid IBAN (mod-97; BE68539007547034 holds 14 digits starting with 6), and
     no digit of a decimal number (one dot between two digit runs: 413.45678912345, a float in
     the Dagster event log, is not a card split in two; 4539.1488.0343.6467 is one), and no
-    digit of a hexadecimal digest or UUID (record_hash, run ids: 64 hex characters hold a
-    13-digit run often enough to matter on a million rows).
+    digit of a hexadecimal digest (16+ hex characters, letters among them) or a UUID: the
+    pipeline's record_hash (16 hex digits) and Dagster's run ids hold 13+ digit runs often
+    enough to matter on a million rows.
 
 Speed: `PREFILTER` is a regular expression every value holding a card number matches (RE2,
 Rust regex, PostgreSQL and Python alike), so whole columns are screened vectorized (pyarrow,
@@ -56,7 +57,8 @@ _GROUP = re.compile(r"\\u[0-9A-Fa-f]{4}|[0-9]+")  # escapes are skipped, not dig
 _PREFILTER = re.compile(PREFILTER)
 _DECIMAL = re.compile(r"(?<![0-9.])[0-9]+\.[0-9]+(?!\.?[0-9])")
 _HEX = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
+    r"(?<![0-9A-Za-z])(?:(?=[0-9]*[a-fA-F])[0-9a-fA-F]{16,}"
+    r"|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
     r"(?![0-9A-Za-z])"
 )
 _IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9])+")
