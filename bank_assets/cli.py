@@ -8,6 +8,7 @@ bank-assets query --list                            the analyst questions
 bank-assets query NAME [--date D]                   answer one for a day
 bank-assets dq [--date D] [--json]                  data-quality checks and quarantine per table
 bank-assets dictionary                              write docs/data_dictionary.md
+bank-assets scan-cards [--include-landing]          raw card numbers in the lake / warehouse?
 bank-assets bench --transactions N [--days D] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
 bank-assets stop                                    stop the embedded PostgreSQL server
@@ -27,7 +28,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bank_assets.resources import PROJECT_ROOT, Settings
+from bank_assets.resources import PROJECT_ROOT, ConfigurationError, Settings
 
 JOB = "daily_warehouse"
 
@@ -341,6 +342,42 @@ def cmd_dq(args) -> int:
     return 0
 
 
+def cmd_scan_cards(args) -> int:
+    """Raw card numbers anywhere the pipeline stores data (lib/card_scan.py): each finding on a
+    line (place, row, the number masked) and exit 1, or a one-line summary and exit 0."""
+    from bank_assets.lib import card_scan
+    from bank_assets.lib.lake import Lake
+
+    settings = Settings.from_env()
+    lake, dsn = Lake(settings.lake_config), settings.dsn()
+    scanned = card_scan.Scanned()
+    found = 0
+    sources = [card_scan.scan_lake(lake, scanned, args.include_landing)]
+    sources.append(card_scan.scan_database(dsn, "warehouse", scanned))
+    try:
+        dagster_url = settings.dagster_url()
+    except ConfigurationError:  # an external warehouse without DAGSTER_PG_URL: not ours to scan
+        dagster_url = None
+    dagster = card_scan.dagster_database(dsn, dagster_url)
+    if dagster:
+        sources.append(card_scan.scan_database(dagster, "dagster", scanned))
+    for source in sources:
+        for finding in source:
+            print(finding)
+            found += 1
+    zones = [*card_scan.PIPELINE_ZONES, *(["landing"] if args.include_landing else [])]
+    covered = (
+        f"{scanned.files:,} lake files ({', '.join(zones)}) under {lake.uri('')}, "
+        f"{scanned.columns:,} text columns in {' and '.join(scanned.databases)} "
+        f"({redacted(dsn)}{', ' + redacted(dagster) if dagster else ''})"
+    )
+    if found:
+        print(f"{found:,} raw card number(s) found, in {covered}", file=sys.stderr)
+        return 1
+    print(f"no raw card number in {covered}")
+    return 0
+
+
 def cmd_dictionary(args) -> int:
     from bank_assets.lib.dictionary import markdown
 
@@ -476,6 +513,16 @@ def parser() -> argparse.ArgumentParser:
     day_args(s)
     s.add_argument("--list", action="store_true", help="list the queries and what they answer")
     s.set_defaults(func=cmd_query)
+
+    s = sub.add_parser(
+        "scan-cards", help="look for raw card numbers in the lake and the warehouse (exit 1)"
+    )
+    s.add_argument(
+        "--include-landing",
+        action="store_true",
+        help="also scan landing/ (the source systems' files, which the pipeline never writes)",
+    )
+    s.set_defaults(func=cmd_scan_cards)
 
     s = sub.add_parser("dictionary", help="write the data dictionary (markdown)")
     s.add_argument("--output", default=str(PROJECT_ROOT / "docs" / "data_dictionary.md"))

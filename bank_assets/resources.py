@@ -30,6 +30,8 @@ Variables (all optional; unset means the embedded default):
                              $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
                              state directory, so a fresh home (each bench) still starts Spark fast
   BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
+  DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
+                             `dagster` of the embedded server
 """
 
 from __future__ import annotations

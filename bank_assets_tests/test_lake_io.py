@@ -187,3 +187,53 @@ def test_a_header_only_event_file_is_a_quiet_day_when_the_manifest_says_so(spark
     assert written.rows == 0
     with pytest.raises(LandingFileError, match=rf"^{PART0}: line 2: .* lists 3 rows for it"):
         land_raw(spark, lake, "t", DAY, "csv", events.raw_schema(), _entry((PART0, 3)))
+
+
+def test_card_numbers_are_masked_as_they_land_in_every_text_column(spark, lake):
+    """CSV and JSON lines, several columns, malformed lines: raw Parquet holds masked numbers
+    only, and land_raw counts them per landing file."""
+    columns = ("k", "note", "ref")
+    landing = day_path("landing", "c", DAY)
+    lake.write_bytes(
+        f"{landing}/part-00000.csv",
+        "k,note,ref\n"
+        '1,"card 4539  1488  0343  6467",ok\n'
+        "2,plain,4539.1488.0343.6467\n"
+        '3,"4111\u00a01111\u00a01111\u00a01111 / 5500-0000-0000-0004",x\n'
+        "4,card:4539148803436467x,5,extra\n".encode(),
+    )
+    written, _ = land_raw(
+        spark, lake, "c", DAY, "csv", SourceTable("c", "csv", columns, "k", "row").raw_schema()
+    )
+    assert list(written.cards_masked.values()) == [5]
+    rows = {r["_line"]: r for r in _raw_rows(lake, "c")}
+    assert rows[2]["note"] == "card 4539  14**  ****  6467" and rows[2]["ref"] == "ok"
+    assert rows[3]["ref"] == "4539.14**.****.6467"
+    assert rows[4]["note"] == "4111\u00a011**\u00a0****\u00a01111 / 5500-00**-****-0004"
+    assert rows[5]["_raw_line"] == "4,card:453914******6467x,5,extra" and rows[5]["k"] is None
+
+    landing = day_path("landing", "j", DAY)
+    lake.write_bytes(
+        f"{landing}/part-00000.jsonl",
+        b'{"k": "1", "note": "4539/1488/0343/6467", "ref": 4539148803436467}\n'
+        b'{"k": "2", "note": "fine", "ref": "none"}\n'
+        b'{"k": "3", "note": "pan 4539\\u00a01488\\u00a00343\\u00a06467", \n',
+    )
+    written, _ = land_raw(
+        spark, lake, "j", DAY, "jsonl", SourceTable("j", "jsonl", columns, "k", "row").raw_schema()
+    )
+    assert list(written.cards_masked.values()) == [3]
+    rows = {r["_line"]: r for r in _raw_rows(lake, "j")}
+    assert (rows[1]["note"], rows[1]["ref"]) == ("4539/14**/****/6467", "453914******6467")
+    assert rows[2]["note"] == "fine"
+    assert rows[3]["_raw_line"].startswith('{"k": "3", "note": "pan 4539\\u00a014**\\u00a0****')
+    assert rows[3]["_error"].startswith("invalid JSON")
+
+
+def _raw_rows(lake, table: str) -> list[dict]:
+    """The raw day's rows as stored, read straight from its Parquet files."""
+    return [
+        row
+        for info in lake.files(day_path("raw", table, DAY), ".parquet")
+        for row in pq.read_table(lake.fs.open_input_file(info.path)).to_pylist()
+    ]

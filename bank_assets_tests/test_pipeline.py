@@ -16,10 +16,12 @@ from datetime import date, timedelta
 
 import dagster as dg
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from bank_assets.definitions import defs
-from bank_assets.lib import quality
+from bank_assets.lib import cards, quality
 from bank_assets.lib.lake import LakeError, day_path
 from bank_assets.lib.simulator import DEFECTS, simulate
 from bank_assets.lib.sources import TRANSACTIONS
@@ -189,63 +191,200 @@ def test_manifest_disagreeing_with_the_files_stops_before_the_warehouse(resource
     assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]
 
 
-def test_a_card_number_in_free_text_stops_the_day_before_the_warehouse(
-    resources, lake, pg_dsn, analyst_dsn
-):
-    """A fatal rule fails: its blocking check stops the table's downstream assets and says why;
-    a warn rule flags a row that goes on; `bank-assets dq` reports both."""
-    (landed,) = simulate(lake, DAY, 1, 500, seed=6)
+# Card numbers planted in the transactions file, each with another separator, and how they land.
+PLANTED_CARDS = {
+    "card 4539  1488  0343  6467": "card 4539  14**  ****  6467",
+    "4539.1488.0343.6467 paid": "4539.14**.****.6467 paid",
+    "nbsp 4539\u00a01488\u00a00343\u00a06467": "nbsp 4539\u00a014**\u00a0****\u00a06467",
+    "4539/1488/0343/6467": "4539/14**/****/6467",
+    "card:4539148803436467x": "card:453914******6467x",
+    "tab 4111\t1111\t1111\t1111": "tab 4111\t11**\t****\t1111",
+    "ref 12, 5500-0000-0000-0004": "ref 12, 5500-00**-****-0004",
+}
+
+
+def _plant_cards(lake) -> dict:
+    """Rewrite the day's landing transactions and surveys with card numbers: one description
+    per separator, a merchant name, a row quarantined for its amount, a malformed line, and a
+    survey comment. The same number of lines, so the manifest still holds."""
     (part,) = lake.files(day_path("landing", "transactions", DAY))
-    rows = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(part.path)).decode())))
+    text = lake.read_bytes(lake.relative(part.path)).decode()
+    rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
-    card = next(i for i, r in enumerate(rows) if r[header.index("transaction_type")] == "FEE")
-    rows[card][header.index("description")] = "card 4111 1111 1111 1111 exp 12/28"
+    col = {c: header.index(c) for c in header}
+    ids = [r[col["transaction_id"]] for r in rows[1:]]
+    single = [
+        i
+        for i, r in enumerate(rows[1:], start=1)
+        if len(r) == len(header)
+        and not r[col["transfer_id"]]
+        and ids.count(r[col["transaction_id"]]) == 1
+    ]
+    planted = {}
+    for i, card in zip(single, PLANTED_CARDS):
+        rows[i][col["description"]] = card
+        planted[rows[i][col["transaction_id"]]] = PLANTED_CARDS[card]
+    merchant = next(i for i in single[len(PLANTED_CARDS) :] if rows[i][col["merchant_name"]])
+    rows[merchant][col["merchant_name"]] = "Shop 6011 1111 1111 1117"
+    bad_amount, malformed = single[-1], single[-2]
+    rows[bad_amount][col["amount"]] = "12,5O"  # quarantined: invalid_amount
+    rows[bad_amount][col["description"]] = "refund to 4539 1488 0343 6467"
+    rows[malformed] = [*rows[malformed][:8], "card 4539-1488-0343-6467"]  # quarantined too
     atm = next(
         i
-        for i, r in enumerate(rows)
-        if r[header.index("transaction_type")] == "ATM_WITHDRAWAL"
-        and r[header.index("currency")] == "EUR"
-        and not r[header.index("transfer_id")]
+        for i in single[len(PLANTED_CARDS) + 1 : -2]
+        if rows[i][col["transaction_type"]] == "ATM_WITHDRAWAL"
+        and rows[i][col["currency"]] == "EUR"
     )
-    rows[atm][header.index("amount")] = "4000.00"  # above the ATM limit: warn, kept
+    rows[atm][col["amount"]] = "4000.00"  # above the ATM limit: warn, kept
     out = io.StringIO()
     csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
     lake.write_bytes(lake.relative(part.path), out.getvalue().encode())
 
+    (survey_file,) = lake.files(day_path("landing", "surveys", DAY))
+    lines = lake.read_bytes(lake.relative(survey_file.path)).decode().splitlines()
+    survey = json.loads(lines[0])
+    survey["comment"] = "my card 4539 1488 0343 6467 was charged twice"
+    lines[0] = json.dumps(survey)
+    lake.write_bytes(lake.relative(survey_file.path), ("\n".join(lines) + "\n").encode())
+    return {
+        "described": planted,
+        "merchant": rows[merchant][col["transaction_id"]],
+        "bad_amount": rows[bad_amount][col["transaction_id"]],
+        "malformed": rows[malformed][col["transaction_id"]],
+        "survey": survey["survey_id"],
+        "count": len(PLANTED_CARDS) + 3,
+    }
+
+
+def scan_cards(monkeypatch, capsys, lake_url: str, dsn: str, *args: str) -> tuple[int, str]:
+    """`bank-assets scan-cards` as a user runs it, with the test's lake and warehouse."""
+    from bank_assets import cli
+
+    monkeypatch.setenv("BANK_ASSETS_LAKE_URL", lake_url)
+    monkeypatch.setenv("BANK_ASSETS_PG_DSN", dsn)
+    monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    capsys.readouterr()
+    code = cli.main(["scan-cards", *args])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_card_numbers_are_masked_at_landing_and_nowhere_stored_raw(
+    resources, lake, pg_dsn, analyst_dsn, s3_lake_url, monkeypatch, capsys
+):
+    """Card numbers in the landed text, whatever separates their digits: the day goes through,
+    each is masked to first 6 / last 4 digits everywhere it is stored (raw, staged, quarantine,
+    curated, PostgreSQL, the run's events), the raw asset counts them and a warn alert records
+    it; `bank-assets scan-cards` finds no raw number, and finds one planted afterwards."""
+    simulate(lake, DAY, 1, 500, seed=6)
+    planted = _plant_cards(lake)
+
     result = dg.materialize(
         all_assets(), partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
     )
-    assert not result.success
+    assert result.success
+    meta = {
+        e.asset_key.to_user_string(): {k: v.value for k, v in e.metadata.items()}
+        for e in (
+            ev.step_materialization_data.materialization
+            for ev in result.get_asset_materialization_events()
+        )
+    }
+    assert meta["raw/transactions"]["cards_masked"] == {DAY.isoformat(): planted["count"]}
+    assert meta["raw/surveys"]["cards_masked"] == {DAY.isoformat(): 1}
+    assert meta["raw/clients"]["cards_masked"] == {DAY.isoformat(): 0}
     evaluations = {
         (e.asset_key.to_user_string(), e.check_name): e
         for e in result.get_asset_check_evaluations()
     }
-    failed = evaluations[("staged/transactions", "no_card_numbers")]
-    assert not failed.passed and failed.metadata["failed"].value == 1
-    assert "4111 1111 1111 1111" in str(failed.metadata["sample"].value)
+    masked_check = evaluations[("raw/transactions", "card_numbers_masked")]
+    assert not masked_check.passed and masked_check.severity == dg.AssetCheckSeverity.WARN
+    assert masked_check.metadata["failed"].value == planted["count"]
+    assert evaluations[("raw/clients", "card_numbers_masked")].passed
+    guards = [e for (t, c), e in evaluations.items() if c == "no_card_numbers"]
+    assert len(guards) == 10 and all(e.passed for e in guards)  # the guard never fires
     warned = evaluations[("staged/transactions", "amount_within_type_limit")]
-    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
-    assert warned.metadata["failed"].value >= 1
-    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "staged/transactions" in built and "warehouse/dim_clients" in built
-    assert "curated/fact_transactions" not in built and "warehouse/fact_transactions" not in built
-    assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]
+    assert not warned.passed and warned.metadata["failed"].value >= 1
     alerts = query(pg_dsn, "select severity, subject from dq.alerts where kind = 'rule_warning'")
+    for table in ("raw/transactions", "raw/surveys"):
+        assert ("warn", f"{table}:card_numbers_masked:{DAY}") in alerts
     assert ("warn", f"staged/transactions:amount_within_type_limit:{DAY}") in alerts
 
-    env = {**os.environ, "BANK_ASSETS_PG_DSN": pg_dsn, "BANK_ASSETS_ANALYST_DSN": analyst_dsn}
-    cmd = [sys.executable, "-m", "bank_assets.cli", "dq", "--date", DAY.isoformat()]
-    report = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-    line = next(x for x in report.splitlines() if x.startswith("staged/transactions "))
-    assert "no_card_numbers" in line and "amount_within_type_limit" in line
-    as_json = subprocess.run([*cmd, "--json"], capture_output=True, text=True, env=env, check=True)
-    staged = next(r for r in json.loads(as_json.stdout) if r["table"] == "staged/transactions")
-    tx = landed.manifest["tables"]["transactions"]
-    assert (staged["fatal_failed"], staged["warn_failed"]) == (1, 1)
-    assert (staged["rows_checked"], staged["quarantined"]) == (
-        tx["rows"],
-        tx["expected"]["quarantined"],
+    # Masked where it is stored: the warehouse's facts, quarantine and survey dimension.
+    described = dict(
+        query(
+            pg_dsn,
+            "select transaction_id, description from dw.fact_transactions "
+            "where transaction_id = any(%s)",
+            (list(planted["described"]),),
+        )
     )
+    assert described == planted["described"]
+    assert query(
+        pg_dsn,
+        "select merchant_name from dw.fact_transactions where transaction_id = %s",
+        (planted["merchant"],),
+    ) == [("Shop 6011 11** **** 1117",)]
+    payloads = dict(
+        query(
+            pg_dsn,
+            "select rule_id, raw_payload from quarantine.transactions where record_key = any(%s)"
+            " or raw_payload like %s",
+            ([planted["bad_amount"]], f"%{planted['malformed']}%"),
+        )
+    )
+    assert "refund to 4539 14** **** 6467" in payloads["invalid_amount"]
+    assert payloads["malformed_line"].endswith('"card 4539-14**-****-6467"')
+    comments = query(
+        pg_dsn, "select comment from dw.dim_satisfaction where survey_id = %s", (planted["survey"],)
+    )
+    assert comments == [("my card 4539 14** **** 6467 was charged twice",)]
+    # ... and in the run's events (check metadata, logs): nothing to find there.
+    assert not [e for e in result.all_events if cards.find(dg.serialize_value(e))]
+
+    # The scan: lake (raw, staged, quarantine, curated) and warehouse hold no raw number.
+    code, out = scan_cards(monkeypatch, capsys, s3_lake_url, pg_dsn)
+    assert code == 0 and out.startswith("no raw card number in ") and out.count("\n") == 1, out
+    # The landing files are the source systems' own: scanned only when asked, and they hold them
+    code, out = scan_cards(monkeypatch, capsys, s3_lake_url, pg_dsn, "--include-landing")
+    assert code == 1
+    assert f"landing {day_path('landing', 'surveys', DAY)}/part-00000.jsonl line 1: " in out
+    assert "4539 14** **** 6467" in out and "4539 1488 0343 6467" not in out
+
+    # A raw number written straight into a warehouse table is found, named, shown masked.
+    (tx_id,) = list(planted["described"])[:1]
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute(
+            "update dw.fact_transactions set description = 'x 4539 1488 0343 6467' "
+            "where transaction_id = %s",
+            (tx_id,),
+        )
+    code, out = scan_cards(monkeypatch, capsys, s3_lake_url, pg_dsn)
+    assert code == 1
+    assert (
+        f"warehouse dw.fact_transactions.description date_key=20261120, transaction_id={tx_id}: "
+        in out
+    )
+    assert "4539 14** **** 6467" in out and "4539 1488 0343 6467" not in out
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("delete from dw.fact_transactions where transaction_id = %s", (tx_id,))
+    assert scan_cards(monkeypatch, capsys, s3_lake_url, pg_dsn)[0] == 0
+
+    # ... and so is one in a Parquet file of the lake.
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"note": ["ok", "pan 5500 0000 0000 0004"]}), sink)
+    planted_file = f"{day_path('curated', 'fact_transactions', DAY)}/part-planted.parquet"
+    lake.write_bytes(planted_file, sink.getvalue().to_pybytes())
+    code, out = scan_cards(monkeypatch, capsys, s3_lake_url, pg_dsn)
+    assert code == 1
+    assert f"lake {planted_file} row 2 column note: 5500 00** **** 0004" in out
+
+    env = {**os.environ, "BANK_ASSETS_PG_DSN": pg_dsn, "BANK_ASSETS_ANALYST_DSN": analyst_dsn}
+    cmd = [sys.executable, "-m", "bank_assets.cli", "dq", "--date", DAY.isoformat(), "--json"]
+    report = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    raw = next(r for r in json.loads(report) if r["table"] == "raw/transactions")
+    assert (raw["warn_failed"], raw["failing"]) == (1, "card_numbers_masked")
 
 
 def _step_failure(result: dg.ExecuteInProcessResult) -> str:

@@ -49,19 +49,21 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
         kinds={"spark", "s3", "parquet"},
         partitions_def=daily,
         backfill_policy=single_run,
+        check_specs=check_specs(f"raw/{source.name}", quality.CARDS_MASKED),
         description=(
             f"Raw {source.name}: the landed {source.file_format.upper()} files as Parquet, every "
             f"column as text, plus lineage (file, line, landing time). Grain: one row per landed "
-            f"line ({source.grain}); lines that cannot be parsed are kept with the reason."
+            f"line ({source.grain}); lines that cannot be parsed are kept with the reason. Card "
+            f"numbers are masked as landed (first 6 / last 4 digits), counted per day."
         ),
     )
     def _raw(
         context: dg.AssetExecutionContext,
         spark: SparkResource,
         lake: LakeResource,
-        warehouse: WarehouseResource,  # not read: it holds the run's day locks (resources.py)
-    ) -> dg.MaterializeResult:
-        started, rows, size, manifest_rows = time.perf_counter(), {}, 0, {}
+        warehouse: WarehouseResource,  # also holds the run's day locks (resources.py)
+    ):
+        started, rows, size, manifest_rows, masked = time.perf_counter(), {}, 0, {}, {}
         for day in partition_days(context):
             # a day without a (valid) manifest is not processed; the files must be the listed ones
             manifest = lake.lake.manifest_table(day, source.name)
@@ -77,8 +79,12 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
             )
             rows[day], size = written.rows, size + written.bytes
             manifest_rows[day.isoformat()] = manifest["rows"]
-            context.log.info(f"{source.name} {day}: {written.rows} rows from {len(files)} files")
-        return dg.MaterializeResult(
+            masked[day] = written.cards_masked
+            context.log.info(
+                f"{source.name} {day}: {written.rows} rows from {len(files)} files, "
+                f"{sum(written.cards_masked.values())} card number(s) masked"
+            )
+        yield dg.MaterializeResult(
             metadata=summary(
                 rows,
                 time.perf_counter() - started,
@@ -86,8 +92,15 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
                 size_bytes=size,
                 schema=source.raw_schema(),
                 manifest_rows=manifest_rows,
+                cards_masked={d.isoformat(): sum(m.values()) for d, m in masked.items()},
             )
         )
+        # Masked card numbers: a warn check, kept in dq.results, and a rule_warning alert.
+        results = [
+            quality.cards_masked(f"raw/{source.name}", day, rows[day], by_file)
+            for day, by_file in masked.items()
+        ]
+        yield from report(context, warehouse.warehouse, results, time.perf_counter())
 
     return _raw
 

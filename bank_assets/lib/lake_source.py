@@ -7,8 +7,10 @@ native Parquet path.
 
 Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
 one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
-string, and yields a row (source_file, rows, path, error): the rows never pass through the
-JVM. A file that cannot be read at all (LandingFormatError) yields its message as `error`
+string, and yields a row (source_file, rows, path, cards_masked, error): the rows never
+pass through the JVM. Card numbers are masked here, before anything is stored (lib/cards.py:
+every text field and `_raw_line` keeps only the first 6 / last 4 digits; `cards_masked` counts
+them). A file that cannot be read at all (LandingFormatError) yields its message as `error`
 instead of failing the task, so the driver can name every such file as written.
   lake     LakeConfig as JSON
   files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
@@ -63,6 +65,7 @@ from pyspark.sql.datasource import (
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
 
+from bank_assets.lib.cards import mask_table
 from bank_assets.lib.lake import LakeConfig
 
 BATCH_ROWS = 65_536
@@ -119,7 +122,7 @@ def _errors_as_rows(read):
         try:
             yield from read(self, partition)
         except LandingFormatError as e:
-            yield partition.value["path"], 0, None, str(e)
+            yield partition.value["path"], 0, None, 0, str(e)
 
     return reading
 
@@ -130,7 +133,7 @@ class LandingDataSource(DataSource):
         return "bank_landing"
 
     def schema(self) -> str:
-        return "source_file string, rows long, path string, error string"
+        return "source_file string, rows long, path string, cards_masked long, error string"
 
     def reader(self, schema) -> DataSourceReader:
         return _LandingReader(self.options)
@@ -153,7 +156,7 @@ class _LandingReader(DataSourceReader):
         return [InputPartition(f) for f in self.files]
 
     @_errors_as_rows
-    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str, None]]:
+    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str, int, None]]:
         config = LakeConfig.from_json(self.lake)
         fs, base = config.filesystem()
         source_file, landed_at = partition.value["path"], partition.value["landed_at"]
@@ -165,6 +168,7 @@ class _LandingReader(DataSourceReader):
             table = read_landing_jsonl(data, self.columns, source_file)
         else:
             raise ValueError(f"unknown landing format {self.format!r}")
+        table, cards_masked = mask_table(table)  # no raw card number is ever stored
         stamp = pa.scalar(datetime.fromisoformat(landed_at), pa.timestamp("us", tz="UTC"))
         table = _cast(
             table.append_column("_landed_at", pa.repeat(stamp, len(table))), self.arrow_schema
@@ -174,7 +178,7 @@ class _LandingReader(DataSourceReader):
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(path) as sink:
             pq.write_table(table, sink, row_group_size=BATCH_ROWS, compression="snappy")
-        yield source_file, len(table), path, None
+        yield source_file, len(table), path, cards_masked, None
 
 
 def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandera.polars as pa
 import polars as pl
 
+from bank_assets.lib import cards
 from bank_assets.lib import reference as ref
 from bank_assets.lib.iban import is_valid_iban
 from bank_assets.lib.sources import SOURCES
@@ -118,39 +119,34 @@ def keys_resolve(keys: Sequence[str], optional: dict[str, str] | None = None) ->
     )
 
 
-# A 13-19 digit run, digits optionally grouped by single spaces or dashes, on word boundaries.
-CARD_RUN = r"\b(?:\d[ -]?){12,18}\d\b"
-
-
-def luhn_valid(run: pl.Expr) -> pl.Expr:
-    """The Luhn checksum of a digit run (separators ignored), vectorized: digits from the right,
-    every second one doubled (minus 9 above 9), the sum a multiple of 10."""
-    digits = run.str.replace_all(r"[ -]", "").str.reverse()
-    total = pl.lit(0)
-    for i in range(19):
-        d = digits.str.slice(i, 1).cast(pl.Int32, strict=False).fill_null(0)
-        total = total + (d if i % 2 == 0 else pl.when(d > 4).then(d * 2 - 9).otherwise(d * 2))
-    return (total % 10 == 0) & digits.str.len_chars().is_between(13, 19)
+def _no_card_number(values: pl.Series) -> pl.Series:
+    """True where a text value holds no card number (lib/cards.py): screened by the vectorized
+    prefilter, the few candidates checked exactly."""
+    ok = pl.Series(values.name, [True] * len(values), dtype=pl.Boolean)
+    where = values.str.contains(cards.PREFILTER).fill_null(False).arg_true()
+    if len(where):
+        found = [not cards.contains_card_number(v) for v in values.gather(where).to_list()]
+        ok = ok.scatter(where, found)
+    return ok
 
 
 def no_card_numbers(columns: Sequence[str]) -> Rule:
-    """No Luhn-valid 13-19 digit run in any text column of the landed fields."""
+    """No card number (lib/cards.py) in any text column of the landed fields. Card numbers are
+    masked at landing, so this guard should never fire: if it does, a path stores them raw."""
 
     def passes(lf: pl.LazyFrame, day: date) -> pl.Expr:
         schema = lf.collect_schema()
         text = [c for c in columns if schema.get(c) == pl.String]
         return pl.all_horizontal(
             pl.lit(True),
-            *[
-                ~pl.col(c).str.extract_all(CARD_RUN).list.eval(luhn_valid(pl.element())).list.any()
-                for c in text
-            ],
+            *[pl.col(c).map_batches(_no_card_number, return_dtype=pl.Boolean) for c in text],
         )
 
     return rule(
         "no_card_numbers",
         FATAL,
-        "no raw card number (a Luhn-valid 13-19 digit run) in any text column",
+        "no raw card number (a Luhn-valid 13-19 digit run with a card prefix, whatever "
+        "separates its digits) in any text column",
         columns,
         passes,
     )
@@ -492,8 +488,9 @@ def schema(table: str, day: date) -> pa.DataFrameSchema:
 
 
 def json_safe(rows: list[dict]) -> list[dict]:
-    """Rows with dates, instants and decimals as text (for check metadata and dq.results)."""
-    return json.loads(json.dumps(rows, default=str))
+    """Rows with dates, instants and decimals as text (for check metadata and dq.results), and
+    any card number in them masked, whatever the rule: samples never show a raw one."""
+    return cards.mask_deep(json.loads(json.dumps(rows, default=str)))
 
 
 # ---- day-level rules: a figure of the whole day, not a row ----------------------------------
@@ -544,6 +541,13 @@ FRAUD_RATE = DayRule(
     f"alerts per posting at most {FRAUD_RATE_MAX:.0%} (more: a rule misfires), and at least "
     f"{FRAUD_RATE_MIN:.2%} on days of {FRAUD_RATE_MIN_POSTINGS:,}+ postings (fewer: a silent rule)",
 )
+CARDS_MASKED = DayRule(
+    "card_numbers_masked",
+    WARN,
+    "no card number in the landed text: each one found (lib/cards.py) was masked at landing to "
+    "its first 6 and last 4 digits before anything was stored; the source system should not "
+    "send them (checked and failed count landed rows and masked numbers)",
+)
 DAY_RULES: dict[str, tuple[DayRule, ...]] = {
     "staged/transactions": (AMOUNTS_RECONCILE,),
     "curated/fact_transactions": (AMOUNTS_RECONCILE, VOLUME),
@@ -577,6 +581,13 @@ def volume_vs_trailing_median(table: str, day: date, rows: int, history: list[in
     normal = median is None or 0.5 * median <= rows <= 2 * median
     sample = [{"rows": rows, "median": median, "weeks": len(history)}]
     return VOLUME.result(table, day, 1, 0 if normal else 1, sample)
+
+
+def cards_masked(table: str, day: date, rows: int, by_file: dict[str, int]) -> Result:
+    """The card numbers masked at landing in the day's files (`by_file`: landing file ->
+    count): the sample names the files that held any."""
+    sample = [{"source_file": f, "cards_masked": n} for f, n in sorted(by_file.items()) if n]
+    return CARDS_MASKED.result(table, day, rows, sum(by_file.values()), sample)
 
 
 def fraud_rate(table: str, day: date, alerts: int, postings: int) -> Result:

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
@@ -190,6 +190,7 @@ class Written:
     bytes: int
     files: int
     uri: str
+    cards_masked: dict[str, int] = field(default_factory=dict)  # landing: per landing file
 
 
 def land_raw(
@@ -203,8 +204,9 @@ def land_raw(
     snapshot: bool = False,
 ) -> tuple[Written, list[str]]:
     """Replace the raw day of `table` with the day's landing files, each parsed and written as
-    one Parquet file by one Spark task (see lib/lake_source.py); what was written, and the
-    landing files. The older raw files go only once every file landed.
+    one Parquet file by one Spark task (see lib/lake_source.py); what was written (with the
+    card numbers masked in each landing file, lib/cards.py), and the landing files. The older
+    raw files go only once every file landed.
 
     With the table's `manifest` entry (Lake.manifest_table) the files must be exactly the
     listed ones and not empty where that cannot be right (lib/landing.py; `snapshot`: a full
@@ -245,7 +247,8 @@ def land_raw(
         remove_run(lake.fs, lake.abspath(target), run_id)
         raise
     keep_only(lake.fs, lake.abspath(target), {r["path"] for r in landed})
-    return _written(lake, target), [f["path"] for f in files]
+    masked = {r["source_file"]: r["cards_masked"] for r in landed}
+    return replace(_written(lake, target), cards_masked=masked), [f["path"] for f in files]
 
 
 def read_table(
