@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -249,16 +249,48 @@ def read_table(
 
 
 def read_raw(
-    spark: SparkSession, lake: Lake, table: str, day: date, key: str
+    spark: SparkSession, lake: Lake, table: str, day: date, key: str, also: Sequence[str] = ()
 ) -> tuple[DataFrame, DataFrame | None]:
-    """A raw day to stage, and its rows whose `key` landed more than once (None when no key
-    did): the repeated keys come from the key column alone and the reader keeps only their
-    rows, so finding duplicates does not read the whole day a second time."""
+    """A raw day to stage, and its rows whose `key` landed more than once or is one of `also`
+    (None when there are none): the repeated keys come from the key column alone and the
+    reader keeps only their rows, so finding duplicates does not read the whole day a second
+    time."""
     repeated = staging.repeated_keys(read_table(spark, lake, "raw", table, day, [key]), key)
     raw = read_table(spark, lake, "raw", table, day)
-    if not repeated:
+    wanted = sorted({*repeated, *also})
+    if not wanted:
         return raw, None
-    return raw, read_table(spark, lake, "raw", table, day, only=(key, repeated))
+    return raw, read_table(spark, lake, "raw", table, day, only=(key, wanted))
+
+
+def staged_before(
+    lake: Lake, table: str, day: date, key: str, days: int
+) -> dict[str, tuple[str, date]]:
+    """The raw day's `key` values already staged on one of the `days` days before `day`, each
+    with the record_hash and day of that staging (the earliest, if several). Days not staged
+    (yet) are skipped.
+
+    Read on the driver like the checks, one narrow column pair at a time: the day's raw keys
+    and each earlier day's staged key and record_hash (1,000,000 postings: some 40 MB each), a
+    hash lookup of one in the other (Arrow's is_in) and only the few matches kept; no Spark
+    job, nothing wide is read or joined. Staged keys are trimmed: raw values are matched by
+    their trimmed text, as staging would type them (Spark's trim: spaces only)."""
+    raw = read_day(lake, "raw", table, day, [key])[key]
+    trimmed = pc.utf8_trim(raw, " ")
+    landed = pc.unique(pc.drop_null(trimmed))
+    found: dict[str, tuple[str, date]] = {}
+    for back in range(days, 0, -1):  # the earliest staging first: that is the one reported
+        earlier = day - timedelta(days=back)
+        if not lake.files(day_path("staged", table, earlier), ".parquet"):
+            continue
+        staged = read_day(lake, "staged", table, earlier, [key, "record_hash"])
+        hits = staged.filter(pc.is_in(staged[key], value_set=landed))
+        for k, h in zip(hits[key].to_pylist(), hits["record_hash"].to_pylist()):
+            found.setdefault(k, (h, earlier))
+    if not found:
+        return {}
+    matched = pc.unique(raw.filter(pc.is_in(trimmed, value_set=pa.array(list(found)))))
+    return {v: found[v.strip(" ")] for v in matched.to_pylist()}
 
 
 def copy_to_warehouse(
