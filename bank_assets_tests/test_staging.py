@@ -3,14 +3,25 @@ first failing rule names the reason."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import dagster as dg
+import psycopg
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.lib import staging
-from bank_assets.lib.sources import FX_RATES, TRANSACTIONS
+from bank_assets.defs.factory import raw_asset, staged_assets
+from bank_assets.lib import facts, fraud, staging
+from bank_assets.lib import reference as ref
+from bank_assets.lib.lake import day_path
+from bank_assets.lib.simulator import simulate
+from bank_assets.lib.sources import FX_RATES, SOURCES, TRANSACTIONS
+from bank_assets.lib.spark import copy_to_warehouse, read_day, write_split
+from bank_assets.lib.warehouse import TABLES, Warehouse
 from bank_assets_tests.conftest import DAY
 
 VALID = {
@@ -47,13 +58,17 @@ def raw_rows(spark, rows: list[dict]):
     return spark.createDataFrame(data, TRANSACTIONS.raw_schema())
 
 
-def classify(spark, rows):
+def classify(spark, rows, day=DAY):
     raw = raw_rows(spark, rows)
     repeated = staging.repeated_keys(raw.select("transaction_id"), "transaction_id")
     repeats = raw.where(F.col("transaction_id").isin(repeated)) if repeated else None
-    classified, duplicates = staging.classify(raw, repeats, staging.STAGING["transactions"], DAY)
-    out = staging.dispose(classified, staging.STAGING["transactions"], DAY)
-    return sorted((r.asDict() for r in out.collect()), key=lambda r: r["source_line"]), duplicates
+    classified, dropped = staging.classify(raw, repeats, staging.STAGING["transactions"], day)
+    out = staging.dispose(classified, staging.STAGING["transactions"], day)
+    rows = sorted((r.asDict() for r in out.collect()), key=lambda r: r["source_line"])
+    duplicates = sum(dropped.values())
+    kept = [r for r in rows if r["_disposition"] != staging.DUPLICATE]
+    assert len(rows) == len(kept) + duplicates  # landed = staged + quarantined + duplicates
+    return rows, duplicates
 
 
 def test_valid_row_is_staged_typed_and_in_utc(spark):
@@ -81,6 +96,27 @@ def test_valid_row_is_staged_typed_and_in_utc(spark):
         ({"currency": "JPY", "amount": "1500.75"}, "too_many_decimals", "JPY allows (0)"),
         ({"amount": "1.005"}, "too_many_decimals", "EUR allows (2)"),
         ({"balance_after": "n/a"}, "invalid_balance", "balance_after 'n/a'"),
+        # posted on another day, before the late-posting window (3 days)
+        (
+            {"posted_at": "1970-01-01T00:00:00Z"},
+            "outside_business_day",
+            "posted_at 1970-01-01T00:00:00Z is more than 3 days before business day 2026-11-20",
+        ),
+        ({"posted_at": "2026-11-16T23:59:59Z"}, "outside_business_day", "on 2026-11-17 or later"),
+        ({"posted_at": "2026-11-17T00:30:00+01:00"}, "outside_business_day", "2026-11-20"),
+        # fits numeric(18,2), but not in EUR at a rate above 1.11: never staged
+        (
+            {"amount": "9000000000000000.00", "currency": "GBP"},
+            "amount_out_of_range",
+            "amount 9000000000000000.00 is not below 1,000,000,000,000",
+        ),
+        ({"amount": "1000000000000"}, "amount_out_of_range", "its EUR value could overflow"),
+        # beyond numeric(18,2): an unparsed value (a non-raising cast), not a Spark error
+        ({"amount": "1" + "0" * 20 + ".00"}, "invalid_amount", "is not a positive decimal"),
+        ({"balance_after": "-" + "9" * 17}, "invalid_balance", "cannot be parsed"),
+        # a NUL: PostgreSQL text cannot hold it (the COPY would fail)
+        ({"description": "CARD PAYMENT\u0000Cafe"}, "invalid_character", "field description"),
+        ({"transaction_id": "TX\u00001"}, "invalid_character", "field transaction_id holds a NUL"),
     ],
 )
 def test_bad_rows_are_quarantined_with_rule_and_reason(spark, change, rule, reason):
@@ -90,6 +126,9 @@ def test_bad_rows_are_quarantined_with_rule_and_reason(spark, change, rule, reas
     assert row["rule_id"] == rule
     assert reason in row["reason"]
     assert row["raw_payload"]  # the row as landed, for a person to fix and replay
+    assert (row["source_file"], row["source_line"]) == ("landing/t/part-0.csv", 2)
+    for column in ("raw_payload", "reason", "record_key"):  # loadable into PostgreSQL text
+        assert "\u0000" not in (row[column] or ""), column
 
 
 def test_exact_duplicates_dropped_and_conflicts_quarantined(spark):
@@ -138,3 +177,238 @@ def test_a_reference_rate_of_zero_or_beyond_the_bound_is_quarantined(spark):
         disposition, rule, reason = outcome[code]
         assert (disposition, rule) == (staging.QUARANTINED, "rate_out_of_range")
         assert reason == f"eur_per_unit {rate} is not above 0 and at most 10000 EUR per unit"
+
+
+def test_late_postings_within_the_window_are_staged(spark):
+    rows, duplicates = classify(
+        spark,
+        [
+            {"transaction_id": "TX1", "posted_at": "2026-11-18T10:00:00Z"},  # two days late
+            {"transaction_id": "TX2", "posted_at": "2026-11-17T00:00:00Z"},  # the window's start
+            {"transaction_id": "TX3", "posted_at": "2026-11-20T23:59:59Z"},  # the day's end
+            {"transaction_id": "TX4", "posted_at": "2026-11-16T23:59:59Z"},  # one second older
+        ],
+    )
+    assert [(r["record_key"], r["rule_id"]) for r in rows] == [
+        ("TX1", None),
+        ("TX2", None),
+        ("TX3", None),
+        ("TX4", "outside_business_day"),
+    ]
+    assert duplicates == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column"),
+    [
+        ("loans", {"term_months": "99999999999"}, "term_months"),  # int beyond 2^31
+        ("loans", {"principal": "1" + "0" * 17}, "principal"),  # beyond numeric(18,2)
+        ("accounts", {"interest_rate": "1000.5"}, "interest_rate"),  # beyond numeric(9,6)
+        ("fx_rates", {"eur_per_unit": "1" + "0" * 11}, "eur_per_unit"),  # beyond numeric(18,8)
+    ],
+)
+def test_out_of_range_numbers_are_unparsed_values_not_spark_errors(spark, table, row, column):
+    """ANSI mode: a plain cast that overflows raises and stops the day; staging's parses do not."""
+    valid = {
+        "loans": dict(
+            loan_id="L1",
+            client_id="C1",
+            product_code="LOAN-PERS",
+            applied_on="2026-11-01",
+            principal="1000.00",
+            status="ACTIVE",
+        ),
+        "accounts": dict(
+            account_id="A1",
+            iban="FR7630006000011234567890189",
+            client_id="C1",
+            account_type="CURRENT",
+            currency="EUR",
+            status="OPEN",
+        ),
+        "fx_rates": dict(currency="USD", rate_date="2026-11-20", eur_per_unit="0.92"),
+    }[table]
+    spec = staging.STAGING[table]
+    values = {**valid, **row}
+    data = [(*[values.get(c) for c in spec.source.columns], "landing/x.csv", 2, LANDED, None, None)]
+    raw = spark.createDataFrame(data, spec.source.raw_schema())
+    classified, dropped = staging.classify(raw, None, spec, DAY)
+    (out,) = staging.dispose(classified, spec, DAY).collect()
+    assert (out["_disposition"], out["rule_id"], out[column]) == (
+        staging.QUARANTINED,
+        "invalid_value",
+        None,
+    )
+    assert f"{column} '{row[column]}' cannot be parsed" in out["reason"]
+    assert (out["source_file"], out["source_line"]) == ("landing/x.csv", 2)
+    assert sum(dropped.values()) == 0
+
+
+def test_a_nul_byte_is_quarantined_and_the_quarantine_loads_into_postgresql(
+    spark, local_lake, pg_dsn
+):
+    spec = staging.STAGING["transactions"]
+    raw = raw_rows(
+        spark,
+        [
+            {"transaction_id": "TX1", "description": "CARD PAYMENT\u0000Cafe"},
+            {"transaction_id": "TX\u00002"},
+            {"_raw_line": "TX3,A1\u0000,oops"},  # a malformed line: its payload is the line
+            {"transaction_id": "TX4"},
+        ],
+    )
+    classified, dropped = staging.classify(raw, None, spec, DAY)
+    written = write_split(
+        staging.dispose(classified, spec, DAY),
+        local_lake,
+        DAY,
+        "_disposition",
+        {
+            staging.STAGED: ("staged", "transactions", staging.staged_columns(spec)),
+            staging.QUARANTINED: ("quarantine", "transactions", staging.QUARANTINE_COLUMNS),
+        },
+    )
+    assert (written[staging.STAGED].rows, written[staging.QUARANTINED].rows, dropped) == (
+        1,
+        3,
+        {"exact_duplicate": 0, "exact_redelivery": 0},
+    )
+    wh = Warehouse(pg_dsn)
+    loaded = wh.load(
+        lambda stage: copy_to_warehouse(
+            spark, local_lake, "quarantine", "transactions", DAY, pg_dsn, stage
+        ),
+        TABLES["quarantine.transactions"],
+        DAY,
+    )
+    assert loaded.rows == 3
+    with psycopg.connect(pg_dsn) as conn:
+        rows = conn.execute(
+            "select record_key, rule_id, reason, source_file, source_line, raw_payload "
+            "from quarantine.transactions order by source_line"
+        ).fetchall()
+    (tx1, tx2, tx3) = rows
+    assert tx1[:2] == ("TX1", "invalid_character") and "field description" in tx1[2]
+    assert tx1[3:5] == ("landing/t/part-0.csv", 2)
+    # the payload is JSON: the NUL is escaped as \u0000 and reads back as the landed value
+    assert "CARD PAYMENT\\u0000Cafe" in tx1[5]
+    assert json.loads(tx1[5])["description"] == "CARD PAYMENT\u0000Cafe"
+    assert tx2[:2] == ("TX\\u00002", "invalid_character") and "transaction_id" in tx2[2]
+    assert tx3[1] == "malformed_line" and tx3[4:] == (4, "TX3,A1\\u0000,oops")
+
+
+def test_an_amount_whose_eur_value_overflows_is_quarantined_and_the_facts_are_built(spark):
+    """The largest amount staging lets through, at the largest rate it lets through, still fits
+    numeric(18,2) in EUR: no staged row can stop the day's facts with an overflow."""
+    spec = staging.STAGING["transactions"]
+    largest = str(Decimal(ref.MAX_AMOUNT) - Decimal("0.01"))
+    raw = raw_rows(
+        spark,
+        [
+            {"transaction_id": "TX1", "currency": "GBP", "amount": largest},
+            {"transaction_id": "TX2", "currency": "GBP", "amount": "9000000000000000.00"},
+            {"transaction_id": "TX3", "direction": "CREDIT", "transaction_type": "REFUND"},
+        ],
+    )
+    classified, dropped = staging.classify(raw, None, spec, DAY)
+    out = staging.dispose(classified, spec, DAY).cache()
+    (bad,) = out.where(F.col("_disposition") == staging.QUARANTINED).collect()
+    assert (bad["record_key"], bad["rule_id"], bad["source_file"], bad["source_line"]) == (
+        "TX2",
+        "amount_out_of_range",
+        "landing/t/part-0.csv",
+        3,
+    )
+    assert out.count() == 3 and sum(dropped.values()) == 0
+    staged = out.where(F.col("_disposition") == staging.STAGED).select(
+        *staging.staged_columns(spec)
+    )
+    fx = spark.createDataFrame(
+        [("GBP", Decimal(ref.MAX_EUR_PER_UNIT)), ("EUR", Decimal(1))],
+        "currency string, eur_per_unit decimal(18,8)",
+    )
+    accounts = spark.createDataFrame(
+        [("A1", 1, "C1", "CUR-STD")],
+        "account_id string, account_key int, client_id string, product_code string",
+    )
+    fact = facts.fact_transactions(
+        staged,
+        staged.select(*fraud.COLUMNS),
+        accounts,
+        spark.createDataFrame([("C1", 1)], "client_id string, client_key int"),
+        spark.createDataFrame([("CUR-STD", 1)], "product_code string, product_key int"),
+        spark.createDataFrame([("M0000001", 1)], "merchant_id string, merchant_key int"),
+        fx,
+        DAY,
+    )
+    built = {r["transaction_id"]: (r["amount_eur"], r["signed_amount"]) for r in fact.collect()}
+    assert built == {
+        "TX1": (Decimal("9999999999999900.00"), -Decimal(largest)),
+        "TX3": (Decimal("12.50"), Decimal("12.50")),
+    }
+
+
+def test_a_posting_redelivered_on_a_later_day_is_never_counted_twice(resources, lake):
+    """Two days through the real raw and staged assets, in order: day 2's file re-sends one of
+    day 1's postings as is (dropped, counted as a re-delivered duplicate) and another with a
+    different amount (quarantined); day 1 stays as it was, and re-running either day gives the
+    same rows."""
+    simulate(lake, DAY, 2, 300, seed=8)
+    day2 = DAY + timedelta(days=1)
+    assets = [raw_asset(SOURCES["transactions"]), staged_assets(staging.STAGING["transactions"])]
+
+    def stage(day):
+        result = dg.materialize(assets, partition_key=day.isoformat(), resources=resources)
+        (accounted,) = [
+            e for e in result.get_asset_check_evaluations() if e.check_name == "rows_accounted_for"
+        ]
+        assert result.success and accounted.passed
+        return accounted.metadata["by_day"].value[day.isoformat()]
+
+    def rows(zone, day):
+        table = read_day(lake, zone, "transactions", day).drop_columns(["landed_at"])
+        return sorted(table.to_pylist(), key=lambda r: (r["source_file"], r["source_line"]))
+
+    stage(DAY)
+    day1 = rows("staged", DAY)
+    (landed1,) = lake.files(day_path("landing", "transactions", DAY))
+    lines1 = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(landed1.path)).decode())))
+    header = lines1[0]
+    at = {c: header.index(c) for c in ("transaction_id", "amount", "currency")}
+    same, other = [r for r in day1 if r["currency"] == "EUR"][:2]
+    exact = next(x for x in lines1 if x[at["transaction_id"]] == same["transaction_id"])
+    changed = list(next(x for x in lines1 if x[at["transaction_id"]] == other["transaction_id"]))
+    changed[at["amount"]] = "1.00" if changed[at["amount"]] != "1.00" else "2.00"
+
+    (landed2,) = lake.files(day_path("landing", "transactions", day2))
+    lines2 = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(landed2.path)).decode())))
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows([*lines2, exact, changed])
+    lake.write_bytes(lake.relative(landed2.path), out.getvalue().encode())
+    manifest = lake.read_manifest(day2)
+    manifest["tables"]["transactions"]["rows"] += 2
+    lake.write_bytes(f"landing/manifests/{day2}.json", json.dumps(manifest).encode())
+
+    figures = stage(day2)
+    assert figures["redelivered"] == 1 and figures["duplicates_dropped"] >= 1
+    assert (
+        figures["landed"]
+        == figures["staged"] + figures["quarantined"] + (figures["duplicates_dropped"])
+    )
+    staged2, quarantined2 = rows("staged", day2), rows("quarantine", day2)
+    staged_ids = {r["transaction_id"] for r in staged2}
+    assert not {same["transaction_id"], other["transaction_id"]} & staged_ids
+    assert same["transaction_id"] not in {r["record_key"] for r in quarantined2}
+    (conflict,) = [r for r in quarantined2 if r["record_key"] == other["transaction_id"]]
+    assert conflict["rule_id"] == "conflicting_redelivery"
+    assert f"was staged on {DAY} with different content" in conflict["reason"]
+    assert (conflict["source_file"], conflict["source_line"]) == (
+        lake.relative(landed2.path),
+        len(lines2) + 2,  # lines count from 1 (the header): the second appended line
+    )
+    assert rows("staged", DAY) == day1  # the earlier day is intact
+
+    assert stage(day2) == figures  # re-running the day: the same figures and rows
+    assert (rows("staged", day2), rows("quarantine", day2)) == (staged2, quarantined2)
+    stage(DAY)  # an earlier day re-run after a later one looks only back: unchanged
+    assert rows("staged", DAY) == day1

@@ -175,7 +175,7 @@ def staging_results(
     accounted = quality.ROWS_ACCOUNTED_FOR.result(table, day, landed, unaccounted, [reconciliation])
     out = [dataclasses.replace(accounted, quarantined=reconciliation["quarantined"])]
     for rule in staging.all_rules(spec, day):
-        if rule.id != "exact_duplicate" and rule.id not in {r.rule_id for r in out}:
+        if rule.id not in staging.DROPPED and rule.id not in {r.rule_id for r in out}:
             out.append(
                 quality.Result(
                     table,

@@ -30,6 +30,7 @@ from bank_assets.lib.spark import (
     read_earlier,
     read_raw,
     read_table,
+    staged_before,
     value_counts,
     write_split,
     write_table,
@@ -147,10 +148,15 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
     ):
         started = time.perf_counter()
         staged, quarantined, dropped, rules, size = {}, {}, {}, {}, [0, 0]
+        redelivered: dict = {}
         reconciliation: dict[str, dict] = {}
         for day in partition_days(context):
-            raw, repeats = read_raw(spark.session, lake.lake, name, day, spec.source.key)
-            classified, duplicates = staging.classify(raw, repeats, spec, day)
+            # Days run in order (partition_days), so a day sees the keys its earlier days staged.
+            key, lookback = spec.source.key, spec.lookback_days
+            earlier = staged_before(lake.lake, name, day, key, lookback) if lookback else {}
+            raw, repeats = read_raw(spark.session, lake.lake, name, day, key, also=list(earlier))
+            classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
+            duplicates = sum(dropped_by_rule.values())
             written = write_split(
                 staging.dispose(classified, spec, day),
                 lake.lake,
@@ -168,6 +174,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 quarantined=bad.rows,
                 duplicates=duplicates,
                 rules=value_counts(lake.lake, "quarantine", name, day, "rule_id"),
+                redelivered=dropped_by_rule.get("exact_redelivery", 0),
             )
             manifest_rows = lake.lake.read_manifest(day)["tables"][name]["rows"]
             reconciliation[day.isoformat()] = {
@@ -176,14 +183,16 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 "staged": result.staged,
                 "quarantined": result.quarantined,
                 "duplicates_dropped": result.duplicates,
+                "redelivered": result.redelivered,  # of the duplicates: earlier days' rows
                 "accounted_for": result.reconciled and result.landed == manifest_rows,
             }
             context.log.info(
                 f"{name} {day}: landed {result.landed} (manifest {manifest_rows}) = staged "
                 f"{result.staged} + quarantined {result.quarantined} + duplicates dropped "
-                f"{result.duplicates}"
+                f"{result.duplicates} ({result.redelivered} re-delivered from earlier days)"
             )
             staged[day], quarantined[day], dropped[day] = good.rows, bad.rows, duplicates
+            redelivered[day] = result.redelivered
             rules[day.isoformat()] = result.rules
             size[0], size[1] = size[0] + good.bytes, size[1] + bad.bytes
         seconds = time.perf_counter() - started
@@ -195,6 +204,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
                 location=lake.lake.uri(f"staged/{name}"),
                 size_bytes=size[0],
                 duplicates_dropped=sum(dropped.values()),
+                redelivered=sum(redelivered.values()),
                 quarantined=sum(quarantined.values()),
                 rule_failures=rules,
             ),

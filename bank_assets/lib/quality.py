@@ -36,6 +36,7 @@ from bank_assets.lib import cards
 from bank_assets.lib import reference as ref
 from bank_assets.lib.iban import is_valid_iban
 from bank_assets.lib.sources import SOURCES
+from bank_assets.lib.staging import LATE_POSTING_DAYS, NUL
 
 FATAL, ERROR, WARN = "fatal", "error", "warn"
 SAMPLE_ROWS = 5
@@ -152,6 +153,26 @@ def no_card_numbers(columns: Sequence[str]) -> Rule:
     )
 
 
+def no_invalid_characters(columns: Sequence[str]) -> Rule:
+    """No NUL (which PostgreSQL text cannot hold) in any text column."""
+
+    def passes(lf: pl.LazyFrame, day: date) -> pl.Expr:
+        schema = lf.collect_schema()
+        text = [c for c in columns if schema.get(c) == pl.String]
+        return pl.all_horizontal(
+            pl.lit(True), *[~pl.col(c).str.contains(NUL, literal=True) for c in text]
+        )
+
+    return rule(
+        "no_invalid_characters",
+        ERROR,
+        "no NUL character in any text column (PostgreSQL text cannot hold it)",
+        columns,
+        passes,
+        quarantined_as="invalid_character",
+    )
+
+
 def iban_valid(column: str, severity: str) -> Rule:
     return rule(
         f"{column}_valid",
@@ -184,6 +205,10 @@ def _end_of_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
+def _start_of_day(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def _minor_units_kept(amount: str, currency: str) -> pl.Expr:
     """No more decimals than the currency allows (staged money has 2: only 0-decimal
     currencies can break it)."""
@@ -199,7 +224,12 @@ def _minor_units_kept(amount: str, currency: str) -> pl.Expr:
 
 def _staged(name: str, *extra: Rule) -> tuple[str, tuple[Rule, ...]]:
     source = SOURCES[name]
-    return f"staged/{name}", (key_unique(source.key), no_card_numbers(source.columns), *extra)
+    return f"staged/{name}", (
+        key_unique(source.key),
+        no_card_numbers(source.columns),
+        no_invalid_characters(source.columns),
+        *extra,
+    )
 
 
 TRANSACTION_RULES = (
@@ -226,6 +256,25 @@ TRANSACTION_RULES = (
         ["posted_at"],
         lambda lf, day: pl.col("posted_at") < _end_of_day(day),
         quarantined_as="future_timestamp",
+    ),
+    rule(
+        "within_late_posting_window",
+        ERROR,
+        f"posted_at no earlier than {LATE_POSTING_DAYS} days before the business day, UTC "
+        "(late postings)",
+        ["posted_at"],
+        lambda lf, day: (
+            pl.col("posted_at") >= _start_of_day(day) - timedelta(days=LATE_POSTING_DAYS)
+        ),
+        quarantined_as="outside_business_day",
+    ),
+    rule(
+        "amount_below_max",
+        ERROR,
+        f"amount below {ref.MAX_AMOUNT:,}, so that its EUR value fits numeric(18,2)",
+        ["amount"],
+        pl.col("amount") < ref.MAX_AMOUNT,
+        quarantined_as="amount_out_of_range",
     ),
     rule(
         "amount_within_type_limit",
@@ -509,8 +558,8 @@ class DayRule:
 ROWS_ACCOUNTED_FOR = DayRule(
     "rows_accounted_for",
     FATAL,
-    "landed rows = staged + quarantined + dropped exact duplicates, and landed rows = the "
-    "manifest's count",
+    "landed rows = staged + quarantined + dropped exact duplicates (exact re-deliveries of an "
+    "earlier day's rows included), and landed rows = the manifest's count",
 )
 LOADED_EXACTLY = DayRule(
     "loaded_exactly", FATAL, "the day's rows in PostgreSQL = the day's rows in the lake"

@@ -14,6 +14,11 @@ CURRENCIES: dict[str, tuple[int, float]] = {
     "CAD": (2, 0.68),
 }
 
+# Money is numeric(18,2) (below 10^16) in PostgreSQL and Spark. A transaction amount must be below
+# MAX_AMOUNT so that its EUR value (amount x rate, rates at most MAX_EUR_PER_UNIT EUR per unit)
+# fits too: (10^12 - 0.01) x 10^4 < 10^16.
+MAX_AMOUNT = 10**12
+
 # The highest believable reference rate, EUR per unit (the dearest currency handled is about 1.2):
 # a rate above it is a broken FX file, quarantined in staging, never multiplied into amounts.
 MAX_EUR_PER_UNIT = 10_000

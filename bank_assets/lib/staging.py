@@ -9,12 +9,14 @@ Pure DataFrame -> DataFrame code. `classify` gives every raw row exactly one dis
 so landed = staged + quarantined + duplicates, by construction. Rules are checked in order and the
 first that fails names the row's reason: malformed line, missing key, conflicting duplicate (the
 same key landed with different content: every version is quarantined, none is guessed right),
-exact duplicate, then the table's own rules.
+exact duplicate, for tables with a lookback (`StagingSpec.lookback_days`) a key already staged on
+an earlier day (an exact re-delivery is a duplicate, another content is quarantined), a character
+PostgreSQL text cannot hold, then the table's own rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -58,6 +60,9 @@ class StagingSpec:
     source: SourceTable
     typed: Callable[[], dict[str, Column]]  # staged column -> expression over the raw strings
     rules: Callable[[date], list[Rule]]  # over raw strings and the typed struct `t`
+    # Event tables: a key staged on one of this many earlier days is a re-delivery, not a new
+    # row (0: not checked; master data is re-sent whole every day by design).
+    lookback_days: int = 0
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -183,8 +188,15 @@ TRANSACTION_KINDS = dict(
 )
 
 
+# A posting may land up to this many days after its business day (UTC): a Friday posting that
+# misses its extract arrives with Monday's file. Older ones are quarantined (outside_business_day).
+LATE_POSTING_DAYS = 3
+
+
 def _transactions_rules(day: date) -> list[Rule]:
-    end_of_day = datetime(day.year, day.month, day.day) + timedelta(days=1)
+    start_of_day = datetime(day.year, day.month, day.day)
+    end_of_day = start_of_day + timedelta(days=1)
+    earliest = start_of_day - timedelta(days=LATE_POSTING_DAYS)
     decimals = F.length(F.regexp_extract(text("amount"), r"\.([0-9]*)$", 1))
     return [
         missing(
@@ -207,6 +219,20 @@ def _transactions_rules(day: date) -> list[Rule]:
                 F.lit(f" is after the end of business day {day} (UTC)"),
             ),
         ),
+        Rule(
+            "outside_business_day",
+            f"posted on the business day or at most {LATE_POSTING_DAYS} days before (late "
+            "postings)",
+            typed("posted_at") < F.lit(earliest),
+            F.concat(
+                F.lit("posted_at "),
+                F.col("posted_at"),
+                F.lit(
+                    f" is more than {LATE_POSTING_DAYS} days before business day {day} (UTC): "
+                    f"a late posting must be posted on {earliest.date()} or later"
+                ),
+            ),
+        ),
         known_codes(
             {
                 "transaction_type": tuple(ref.TRANSACTION_TYPES),
@@ -222,6 +248,18 @@ def _transactions_rules(day: date) -> list[Rule]:
             typed("amount").isNull() | (typed("amount") <= 0),
             F.concat(
                 F.lit("amount '"), F.col("amount"), F.lit("' is not a positive decimal number")
+            ),
+        ),
+        Rule(
+            "amount_out_of_range",
+            f"amount below {ref.MAX_AMOUNT:,} (its EUR value fits numeric(18,2))",
+            typed("amount") >= ref.MAX_AMOUNT,
+            F.concat(
+                F.lit("amount "),
+                F.col("amount"),
+                F.lit(
+                    f" is not below {ref.MAX_AMOUNT:,}: its EUR value could overflow numeric(18,2)"
+                ),
             ),
         ),
         Rule(
@@ -305,7 +343,12 @@ def _rate_in_range(column: str) -> Callable[[date], list[Rule]]:
 
 STAGING: dict[str, StagingSpec] = {
     "transactions": StagingSpec(
-        TRANSACTIONS, typed_by(TRANSACTIONS, TRANSACTION_KINDS), _transactions_rules
+        TRANSACTIONS,
+        typed_by(TRANSACTIONS, TRANSACTION_KINDS),
+        _transactions_rules,
+        # A posting older than the late-posting window is quarantined anyway, so an earlier
+        # staging of any posting accepted on a day is on one of these days.
+        lookback_days=LATE_POSTING_DAYS,
     ),
     "clients": declared(
         CLIENTS,
@@ -441,11 +484,43 @@ def position() -> Column:
     return F.struct(F.col("_source_file"), F.col("_line"))
 
 
+# PostgreSQL text cannot hold NUL (the one character UTF-8 text refuses): COPY would fail.
+NUL = "\u0000"
+# Rules whose rows are dropped and counted as duplicates, not quarantined.
+DROPPED = ("exact_duplicate", "exact_redelivery")
+
+
 def all_rules(spec: StagingSpec, day: date) -> list[Rule]:
     """A table's rules in the order they are checked: the first that fails is the row's reason.
-    Every one but exact_duplicate (dropped and counted) quarantines the row: severity error in
+    Every one but those in DROPPED (dropped and counted) quarantines the row: severity error in
     DESIGN section 6 (see `lib/quality.py` for the fatal and warn rules)."""
     key = spec.source.key
+    redelivery = [
+        Rule(
+            "exact_redelivery",
+            f"a {key} staged on one of the {spec.lookback_days} earlier days is not staged "
+            "again (an exact copy is dropped and counted)",
+            F.col("_prev_hash") == F.col("record_hash"),
+            F.concat(
+                F.lit(f"exact copy of {key} "), F.col(key), F.lit(" staged on "), F.col("_prev_day")
+            ),
+        ),
+        Rule(
+            "conflicting_redelivery",
+            f"one content per {key} across the {spec.lookback_days} earlier days",
+            F.col("_prev_day").isNotNull(),
+            F.concat(
+                F.lit(f"{key} "),
+                F.col(key),
+                F.lit(" was staged on "),
+                F.col("_prev_day").cast("string"),
+                F.lit(" with different content (record_hash "),
+                F.col("_prev_hash"),
+                F.lit(")"),
+            ),
+        ),
+    ]
+    nul = [F.when(F.col(c).contains(NUL), F.lit(c)) for c in spec.source.columns]
     return [
         Rule(
             "malformed_line",
@@ -475,6 +550,17 @@ def all_rules(spec: StagingSpec, day: date) -> list[Rule]:
             F.col("_n").isNotNull() & (position() != F.col("_first")),
             F.concat(F.lit(f"exact copy of an earlier row with {key} "), F.col(key)),
         ),
+        *(redelivery if spec.lookback_days else []),
+        Rule(
+            "invalid_character",
+            "no NUL character in any text field (PostgreSQL text cannot hold it)",
+            F.coalesce(*nul).isNotNull(),
+            F.concat(
+                F.lit("field "),
+                F.coalesce(*nul),
+                F.lit(" holds a NUL character (shown as \\u0000 in raw_payload)"),
+            ),
+        ),
         *spec.rules(day),
     ]
 
@@ -487,21 +573,28 @@ def repeated_keys(keys: DataFrame, key: str) -> list[str]:
 
 
 def classify(
-    raw: DataFrame, repeats: DataFrame | None, spec: StagingSpec, day: date
-) -> tuple[DataFrame, int]:
+    raw: DataFrame,
+    repeats: DataFrame | None,
+    spec: StagingSpec,
+    day: date,
+    earlier: Mapping[str, tuple[str, date]] | None = None,
+) -> tuple[DataFrame, dict[str, int]]:
     """Every raw row with its typed values (`t__*`), `_disposition`, `_rule_id` and `_reason`;
-    and the number of exact duplicates (counted from the repeated keys, independently of the
-    written outputs, so `landed = staged + quarantined + duplicates` is a real check).
+    and the rows dropped per rule of DROPPED (exact duplicates, exact re-deliveries: counted
+    from the repeated keys, independently of the written outputs, so `landed = staged +
+    quarantined + duplicates` is a real check).
 
-    `repeats` are the raw rows whose key landed more than once (None when no key did; see
-    `repeated_keys` and `spark.read_raw`, which reads only those rows). Duplicates are found
-    without shuffling the day: a per-key aggregate of those few rows (count, content hashes and
-    first position) is collected and broadcast back. Typed values and rule outcomes are computed
-    once per row (columns, not repeated expressions), then the first failing rule gives the
-    reason.
+    `earlier`: the day's key values already staged on an earlier day (`spark.staged_before`),
+    each with the record_hash and day it was staged with. `repeats` are the raw rows whose key
+    landed more than once or is in `earlier` (None when there are none; see `repeated_keys` and
+    `spark.read_raw`, which reads only those rows). Duplicates are found without shuffling the
+    day: a per-key aggregate of those few rows (count, content hashes and first position) is
+    collected and broadcast back. Typed values and rule outcomes are computed once per row
+    (columns, not repeated expressions), then the first failing rule gives the reason.
     """
     columns = list(spec.source.columns)
     key = spec.source.key
+    earlier = earlier or {}
     # 64-bit hash of the record as landed (fields joined with a separator, NULL marked), the
     # content compared between rows of one key and, as 16 hex digits, the row's record_hash.
     content = F.xxhash64(
@@ -522,15 +615,24 @@ def classify(
                 F.max("_content").alias("_hi"),
                 F.min(position()).alias("_first"),
             )
-            .where(F.col("_n") > 1)
+            .select(  # the key's earlier staging, filled in on the driver
+                "*",
+                F.lit(None).cast("string").alias("_prev_hash"),
+                F.lit(None).cast(DateType()).alias("_prev_day"),
+            )
         )
 
     schema = per_key(raw).schema  # planned, not run
     # One small job over the few rows of the repeated keys; they come back as a local table.
-    repeated_rows = per_key(repeats).collect() if repeats is not None else []
-    duplicates = sum(r["_n"] - 1 for r in repeated_rows if r["_lo"] == r["_hi"])
-    if repeated_rows:
-        repeated = df.sparkSession.createDataFrame(repeated_rows, schema)
+    keyed = [r.asDict() for r in per_key(repeats).collect()] if repeats is not None else []
+    for r in keyed:
+        r["_prev_hash"], r["_prev_day"] = earlier.get(r[key], (None, None))
+    exact = [r for r in keyed if r["_lo"] == r["_hi"]]  # one content, maybe several copies
+    dropped = {"exact_duplicate": sum(r["_n"] - 1 for r in exact)}
+    if spec.lookback_days:  # the first copy of a content staged before is a re-delivery
+        dropped["exact_redelivery"] = sum(r["_prev_hash"] == record_hash(r["_lo"]) for r in exact)
+    if keyed:
+        repeated = df.sparkSession.createDataFrame([tuple(r.values()) for r in keyed], schema)
         df = df.join(F.broadcast(repeated), key, "left")
     else:  # no key repeats (the usual day): what the join would give, without a job for it
         df = df.select(
@@ -546,18 +648,23 @@ def classify(
     for rule, flag in zip(rules[1:], flags[1:]):
         rule_id = rule_id.when(F.col(flag), F.lit(rule.id))
         reason = reason.when(F.col(flag), rule.reason)
-    helpers = ("_n", "_lo", "_hi", "_first", "_content", *flags)
+    helpers = ("_n", "_lo", "_hi", "_first", "_prev_hash", "_prev_day", "_content", *flags)
     classified = (
         df.select("*", rule_id.alias("_rule_id"), reason.alias("_reason"))
         .drop(*helpers)
         .withColumn(
             "_disposition",
-            F.when(F.col("_rule_id") == "exact_duplicate", F.lit(DUPLICATE))
+            F.when(F.col("_rule_id").isin(*DROPPED), F.lit(DUPLICATE))
             .when(F.col("_rule_id").isNotNull(), F.lit(QUARANTINED))
             .otherwise(F.lit(STAGED)),
         )
     )
-    return classified, duplicates
+    return classified, dropped
+
+
+def record_hash(content: int) -> str:
+    """A row's record_hash from its 64-bit content hash (as Spark's hex of a long writes it)."""
+    return f"{content & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 LINEAGE = ["batch_id", "source_file", "source_line", "landed_at", "record_hash"]
@@ -578,15 +685,23 @@ def staged_columns(spec: StagingSpec) -> list[str]:
     return [*spec.typed(), *LINEAGE]
 
 
+def escaped(value: Column) -> Column:
+    """Text with each NUL written as \\u0000 (what PostgreSQL text can hold)."""
+    return F.replace(value, F.lit(NUL), F.lit("\\u0000"))
+
+
 def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
     """What to write: staged columns (typed values and lineage), quarantine columns (rule,
     reason, raw payload) and `_disposition`, which routes each row to its table.
 
     One projection and no filter, so the rules are evaluated once per row (a filter here would
-    be pushed below the projection and evaluate them again).
+    be pushed below the projection and evaluate them again). The quarantine's text never holds
+    a NUL (PostgreSQL text refuses it): it is written as the six characters \\u0000 (as JSON
+    writes it; a raw line's or a key's NUL too).
     """
     payload = F.coalesce(
-        F.col("_raw_line"), F.to_json(F.struct(*[F.col(c) for c in spec.source.columns]))
+        escaped(F.col("_raw_line")),
+        F.to_json(F.struct(*[F.col(c) for c in spec.source.columns])),
     )
     return classified.select(
         *[typed(name).alias(name) for name in spec.typed()],
@@ -595,9 +710,9 @@ def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
         F.col("_line").alias("source_line"),
         F.col("_landed_at").alias("landed_at"),
         "record_hash",
-        F.col(spec.source.key).alias("record_key"),
+        escaped(F.col(spec.source.key)).alias("record_key"),
         F.col("_rule_id").alias("rule_id"),
-        F.col("_reason").alias("reason"),
+        escaped(F.col("_reason")).alias("reason"),
         F.when(F.col("_disposition") == QUARANTINED, payload).alias("raw_payload"),
         "_disposition",
     )
@@ -612,6 +727,7 @@ class Outcome:
     quarantined: int
     duplicates: int
     rules: dict[str, int]  # quarantined rows per rule
+    redelivered: int = 0  # of the duplicates: exact re-deliveries of earlier days' rows
 
     @property
     def reconciled(self) -> bool:
