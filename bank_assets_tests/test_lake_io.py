@@ -237,3 +237,31 @@ def _raw_rows(lake, table: str) -> list[dict]:
         for info in lake.files(day_path("raw", table, DAY), ".parquet")
         for row in pq.read_table(lake.fs.open_input_file(info.path)).to_pylist()
     ]
+
+
+def _parquet(lake, zone: str, day, columns: dict) -> None:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns), sink)
+    lake.write_bytes(f"{day_path(zone, 't', day)}/part-x.parquet", sink.getvalue().to_pybytes())
+
+
+def test_staged_before_finds_only_the_keys_an_earlier_day_staged(local_lake):
+    """Re-deliveries are looked up on the driver: none on a day that shares no key with the
+    days before it (the usual day), the earlier day and hash of each key that it shares."""
+    from datetime import timedelta
+
+    from bank_assets.lib.spark import staged_before
+
+    earlier, before = DAY - timedelta(days=1), DAY - timedelta(days=2)
+    _parquet(local_lake, "staged", earlier, {"k": ["A", "B"], "record_hash": ["ha", "hb"]})
+    _parquet(local_lake, "staged", before, {"k": ["B", "C"], "record_hash": ["hb0", "hc"]})
+    _parquet(local_lake, "raw", DAY, {"k": ["X", "Y"]})
+    assert staged_before(local_lake, "t", DAY, "k", 3) == {}
+    _parquet(local_lake, "raw", DAY, {"k": ["X", " B", "C"]})
+    assert staged_before(local_lake, "t", DAY, "k", 3) == {
+        " B": ("hb0", before),  # the earliest staging of a key
+        "C": ("hc", before),
+    }
+    assert staged_before(local_lake, "t", DAY, "k", 1) == {" B": ("hb", earlier)}

@@ -351,10 +351,13 @@ def staged_before(
     raw = read_day(lake, "raw", table, day, [key])[key]
     trimmed = pc.utf8_trim(raw, " ")
     staged = pa.concat_tables(parts.values())
-    hits = pc.indices_nonzero(pc.is_in(staged[key], value_set=trimmed)).to_pylist()
+    hits = pc.indices_nonzero(pc.is_in(staged[key], value_set=trimmed))
+    if len(hits) == 0:  # the usual day: nothing re-sent
+        return {}
     ends = list(itertools.accumulate(t.num_rows for t in parts.values()))
     found: dict[str, tuple[str, date]] = {}
-    for i, k, h in zip(hits, *(staged.take(hits)[c].to_pylist() for c in (key, "record_hash"))):
+    taken = staged.take(hits)
+    for i, k, h in zip(hits.to_pylist(), *(taken[c].to_pylist() for c in (key, "record_hash"))):
         found.setdefault(k, (h, list(parts)[bisect.bisect_right(ends, i)]))
     if not found:
         return {}
