@@ -131,18 +131,25 @@ def _no_card_number(values: pl.Series) -> pl.Series:
     return ok
 
 
-def no_card_numbers(columns: Sequence[str]) -> Rule:
-    """No card number (lib/cards.py) in any text column of the landed fields. Card numbers are
-    masked at landing, so this guard should never fire: if it does, a path stores them raw."""
+def _every_text_column(
+    columns: Sequence[str], holds: Callable[[str], pl.Expr]
+) -> Callable[[pl.LazyFrame, date], pl.Expr]:
+    """A row predicate: `holds(column)` in each of `columns` that is text in the frame."""
 
     def passes(lf: pl.LazyFrame, day: date) -> pl.Expr:
         schema = lf.collect_schema()
         text = [c for c in columns if schema.get(c) == pl.String]
-        return pl.all_horizontal(
-            pl.lit(True),
-            *[pl.col(c).map_batches(_no_card_number, return_dtype=pl.Boolean) for c in text],
-        )
+        return pl.all_horizontal(pl.lit(True), *[holds(c) for c in text])
 
+    return passes
+
+
+def no_card_numbers(columns: Sequence[str]) -> Rule:
+    """No card number (lib/cards.py) in any text column of the landed fields. Card numbers are
+    masked at landing, so this guard should never fire: if it does, a path stores them raw."""
+    passes = _every_text_column(
+        columns, lambda c: pl.col(c).map_batches(_no_card_number, return_dtype=pl.Boolean)
+    )
     return rule(
         "no_card_numbers",
         FATAL,
@@ -155,14 +162,7 @@ def no_card_numbers(columns: Sequence[str]) -> Rule:
 
 def no_invalid_characters(columns: Sequence[str]) -> Rule:
     """No NUL (which PostgreSQL text cannot hold) in any text column."""
-
-    def passes(lf: pl.LazyFrame, day: date) -> pl.Expr:
-        schema = lf.collect_schema()
-        text = [c for c in columns if schema.get(c) == pl.String]
-        return pl.all_horizontal(
-            pl.lit(True), *[~pl.col(c).str.contains(NUL, literal=True) for c in text]
-        )
-
+    passes = _every_text_column(columns, lambda c: ~pl.col(c).str.contains(NUL, literal=True))
     return rule(
         "no_invalid_characters",
         ERROR,
@@ -201,12 +201,12 @@ def _eur(amount: str, currency: str) -> pl.Expr:
     )
 
 
-def _end_of_day(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-
-
 def _start_of_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _end_of_day(day: date) -> datetime:
+    return _start_of_day(day) + timedelta(days=1)
 
 
 def _minor_units_kept(amount: str, currency: str) -> pl.Expr:
