@@ -19,9 +19,10 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed  ## simulate one day and materialize every asset of it
 	$(BIN)/bank-assets demo $(if $(DATE),--date $(DATE)) --transactions $(TRANSACTIONS)
 
-test: $(VENV)/.installed  ## lint, then the whole test suite (slow tests included)
+test: $(VENV)/.installed  ## lint, load the definitions (dg), then the whole suite (slow tests too)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DAGSTER_HOME=$$(mktemp -d) VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 	$(BIN)/pytest
 
 dev: $(VENV)/.installed  ## Dagster UI: webserver + daemon on the embedded stack

@@ -28,7 +28,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bank_assets.resources import PROJECT_ROOT, ConfigurationError, Settings
+from bank_assets.settings import PROJECT_ROOT, ConfigurationError, Settings
 
 JOB = "daily_warehouse"
 
@@ -81,7 +81,7 @@ def run_days(instance, start: date, end: date, log_level: str = "INFO"):
     and the webhook), then exits with what failed."""
     from bank_assets.definitions import defs
 
-    job = defs.resolve_job_def(JOB)
+    job = defs().resolve_job_def(JOB)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if start == end:
         result = job.execute_in_process(
@@ -107,9 +107,10 @@ def failed_run(instance, result) -> str:
     """Write the failure alerts of a failed in-process run; what to tell the user."""
     import dagster as dg
 
-    from bank_assets.defs.alerts import AlertsResource, alert_failed_run
-    from bank_assets.lib.alerts import AlertDeliveryError
-    from bank_assets.lib.warehouse import Warehouse, WarehouseError
+    from bank_assets.builders.alerts import alert_failed_run
+    from bank_assets.io.alerts import AlertDeliveryError
+    from bank_assets.io.warehouse.loader import Warehouse, WarehouseError
+    from bank_assets.resources import AlertsResource
 
     run = instance.get_run_by_id(result.run_id)
     failure = next(
@@ -204,8 +205,8 @@ class PeakRss:
 
 
 def cmd_simulate(args) -> int:
-    from bank_assets.lib.lake import Lake
-    from bank_assets.lib.simulator import simulate
+    from bank_assets.io.lake import Lake
+    from bank_assets.simulator import simulate
 
     settings = Settings.from_env()
     lake = Lake(settings.lake_config)
@@ -227,8 +228,8 @@ def cmd_backfill(args) -> int:
     """Days start..end as one run in the Dagster instance (it shows in the UI)."""
     import dagster as dg
 
-    from bank_assets.defs.partitions import partition_exists
-    from bank_assets.lib.lake import Lake
+    from bank_assets.builders.partitions import partition_exists
+    from bank_assets.io.lake import Lake
 
     start, end = args.start, args.end or args.start
     if end < start:
@@ -258,9 +259,9 @@ def cmd_backfill(args) -> int:
 def cmd_demo(args) -> int:
     import dagster as dg
 
-    from bank_assets.lib.lake import Lake
-    from bank_assets.lib.simulator import simulate
-    from bank_assets.lib.warehouse import Warehouse
+    from bank_assets.io.lake import Lake
+    from bank_assets.io.warehouse.loader import Warehouse
+    from bank_assets.simulator import simulate
 
     settings = Settings.from_env()
     lake = Lake(settings.lake_config)
@@ -294,7 +295,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from bank_assets.lib.warehouse import Warehouse
+    from bank_assets.io.warehouse.loader import Warehouse
 
     status = Warehouse(Settings.from_env().dsn()).status()
     if args.json:
@@ -307,7 +308,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from bank_assets.lib import queries
+    from bank_assets.analyst import queries
 
     if args.list or not args.name:
         for name, question in queries.catalogue().items():
@@ -325,8 +326,8 @@ def cmd_query(args) -> int:
 
 def cmd_dq(args) -> int:
     """The `data_quality` analyst query for a day (sql/queries), from dq.results."""
-    from bank_assets.lib import queries
-    from bank_assets.lib.warehouse import Warehouse
+    from bank_assets.analyst import queries
+    from bank_assets.io.warehouse.loader import Warehouse
 
     settings = Settings.from_env()
     Warehouse(settings.dsn()).apply_ddl()  # dq.results exists even before the first run
@@ -345,8 +346,8 @@ def cmd_dq(args) -> int:
 def cmd_scan_cards(args) -> int:
     """Raw card numbers anywhere the pipeline stores data (lib/card_scan.py): each finding on a
     line (place, row, the number masked) and exit 1, or a one-line summary and exit 0."""
-    from bank_assets.lib import card_scan
-    from bank_assets.lib.lake import Lake
+    from bank_assets.io import card_scan
+    from bank_assets.io.lake import Lake
 
     settings = Settings.from_env()
     lake, dsn = Lake(settings.lake_config), settings.dsn()
@@ -379,7 +380,7 @@ def cmd_scan_cards(args) -> int:
 
 
 def cmd_dictionary(args) -> int:
-    from bank_assets.lib.dictionary import markdown
+    from bank_assets.analyst.dictionary import markdown
 
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -391,12 +392,12 @@ def cmd_dictionary(args) -> int:
 def cmd_bench(args) -> int:
     import dagster as dg
 
-    from bank_assets.lib.lake import Lake
-    from bank_assets.lib.simulator import simulate
+    from bank_assets.io.lake import Lake
+    from bank_assets.simulator import simulate
 
     home = Path(args.home or Settings.from_env().home / "bench").resolve()
     if (home / "postgres").exists():  # every bench starts from an empty lake and warehouse
-        from bank_assets.lib.embedded import stop_embedded_postgres
+        from bank_assets.io.warehouse.embedded import stop_embedded_postgres
 
         stop_embedded_postgres(home / "postgres")
     shutil.rmtree(home, ignore_errors=True)
@@ -415,7 +416,7 @@ def cmd_bench(args) -> int:
         result = run_days(instance, start, end, log_level="WARNING")
         total = time.perf_counter() - t1
     if not settings.pg_dsn:  # the bench's own embedded server is not needed afterwards
-        from bank_assets.lib.embedded import stop_embedded_postgres
+        from bank_assets.io.warehouse.embedded import stop_embedded_postgres
 
         stop_embedded_postgres(settings.home / "postgres")
     figures = asset_figures(result)
@@ -460,7 +461,7 @@ def cmd_dev(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from bank_assets.lib.embedded import stop_embedded_postgres
+    from bank_assets.io.warehouse.embedded import stop_embedded_postgres
 
     stopped = stop_embedded_postgres(Settings.from_env().home / "postgres")
     print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
@@ -552,9 +553,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # Dagster flags single-run backfill policies as beta; users of the CLI cannot act on it.
     warnings.filterwarnings("ignore", message=".*backfill_policy.*")
-    from bank_assets.lib.access import private_umask
-    from bank_assets.lib.embedded import EmbeddedPostgresError
-    from bank_assets.resources import ConfigurationError
+    from bank_assets.io.warehouse.access import private_umask
+    from bank_assets.io.warehouse.embedded import EmbeddedPostgresError
+    from bank_assets.settings import ConfigurationError
 
     private_umask()  # the lake, the Dagster home and the server's data are the user's only
     args = parser().parse_args(argv)

@@ -1,58 +1,21 @@
-"""The Dagster definitions: only assembles what the domains define (`dagster dev -m ...`)."""
+"""The Dagster definitions: everything under `bank_assets/defs/`, loaded by `dg` (`dg check defs`,
+`dagster dev -m bank_assets.definitions`), run by the in-process executor."""
+
+from pathlib import Path
 
 import dagster as dg
 
-from bank_assets.defs import (
-    accounts,
-    calendar,
-    clients,
-    currencies,
-    fraud,
-    loans,
-    merchants,
-    products,
-    reference,
-    revenue,
-    satisfaction,
-    transactions,
-)
-from bank_assets.defs.alerts import AlertsResource, failure_alerts
-from bank_assets.defs.automation import daily_schedule, landing_sensor
-from bank_assets.defs.jobs import daily_job
-from bank_assets.lib.access import private_umask
-from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+from bank_assets.io.warehouse.access import private_umask
 
 # The code location, its runs and their Spark workers write client data (lake, Dagster home):
 # private to the user, whoever started the process.
 private_umask()
 
-defs = dg.Definitions(
-    assets=[
-        asset
-        for domain in (
-            calendar,
-            reference,
-            clients,
-            accounts,
-            products,
-            merchants,
-            currencies,
-            transactions,
-            fraud,
-            loans,
-            revenue,
-            satisfaction,
-        )
-        for asset in domain.assets
-    ],
-    jobs=[daily_job],
-    sensors=[landing_sensor, failure_alerts],
-    schedules=[daily_schedule],
-    resources={
-        "spark": SparkResource(),
-        "lake": LakeResource(),
-        "warehouse": WarehouseResource(),
-        "alerts": AlertsResource(),
-    },
-    executor=dg.in_process_executor,
-)
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    # Spark runs in-process: one run = one Spark session shared by all its steps.
+    return dg.Definitions.merge(
+        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
+        dg.Definitions(executor=dg.in_process_executor),
+    )

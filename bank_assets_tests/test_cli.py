@@ -119,8 +119,8 @@ def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webh
     import dagster as dg
 
     from bank_assets.defs.reference import assets as reference_assets
-    from bank_assets.lib.day_locks import hold_days
-    from bank_assets.lib.warehouse import Warehouse
+    from bank_assets.io.warehouse.day_locks import hold_days
+    from bank_assets.io.warehouse.loader import Warehouse
     from bank_assets.resources import WarehouseResource
     from bank_assets_tests.test_pipeline import checksum
 
@@ -153,8 +153,9 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
     """A day whose manifest disagrees with its files, run twice from the command line: each
     run writes its run_failure, the failed blocking check is one row (the latest run's), no
     rule warning is repeated, and the previous day is intact."""
-    from bank_assets.lib.lake import Lake
-    from bank_assets.resources import Settings
+    from bank_assets.settings import Settings
+
+    from bank_assets.io.lake import Lake
     from bank_assets_tests.test_pipeline import query
 
     previous = DAY - timedelta(days=1)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bank_assets.lib import curated, facts, fraud
+from bank_assets.model import dimensions, facts, fraud
 
 
 @pytest.mark.parametrize(
@@ -15,16 +15,16 @@ from bank_assets.lib import curated, facts, fraud
     [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)), (2026, date(2026, 4, 5))],
 )
 def test_easter(year, easter):
-    assert curated.easter(year) == easter
+    assert dimensions.easter(year) == easter
 
 
 def test_calendar_row_of_good_friday_2026():
-    row = dict(zip(curated.DIM_DATES_SCHEMA.names, curated.calendar_row(date(2026, 4, 3))))
+    row = dict(zip(dimensions.DIM_DATES_SCHEMA.names, dimensions.calendar_row(date(2026, 4, 3))))
     assert row["date_key"] == 20260403
     assert row["day_name"] == "Friday" and row["day_of_week"] == 5
     assert row["is_target2_holiday"] and not row["is_business_day"] and not row["is_weekend"]
     assert (row["iso_week"], row["quarter"], row["is_month_end"]) == (14, 2, False)
-    end = dict(zip(curated.DIM_DATES_SCHEMA.names, curated.calendar_row(date(2026, 2, 28))))
+    end = dict(zip(dimensions.DIM_DATES_SCHEMA.names, dimensions.calendar_row(date(2026, 2, 28))))
     assert end["is_month_end"] and end["is_weekend"] and not end["is_business_day"]
 
 
@@ -32,7 +32,7 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
     from pyspark.sql import functions as F
 
     day = date(2026, 11, 20)
-    clients = curated.dim_clients(
+    clients = dimensions.dim_clients(
         spark.createDataFrame(
             [("C1", "RETAIL", "Paris")], "client_id string, segment string, city string"
         ).select(
@@ -118,7 +118,7 @@ def test_fact_takes_keys_of_the_day_and_unknown_member_for_orphans(spark):
     )
     assert rows["T1"].amount_eur == Decimal("9.20") and rows["T1"].date_key == 20261120
     # The version key depends on the tracked attributes only.
-    again = curated.dim_clients(
+    again = dimensions.dim_clients(
         clients.drop("client_key", "row_hash", "valid_from"), date(2026, 11, 21)
     )
     assert again.first().client_key == client_key
@@ -136,9 +136,9 @@ def test_a_key_missing_from_the_day_takes_its_latest_earlier_version(spark):
         ],
         "client_id string, client_key long, valid_from date",
     )
-    rows = curated.with_earlier(today, earlier, "client_id").collect()
+    rows = dimensions.with_earlier(today, earlier, "client_id").collect()
     assert sorted(tuple(r) for r in rows) == [("C1", 11, False), ("C2", 21, True)]
     # Without earlier days (the first day), the day's rows as they are
-    alone = curated.with_earlier(today, None, "client_id").collect()
+    alone = dimensions.with_earlier(today, None, "client_id").collect()
     assert [tuple(r) for r in alone] == [("C1", 11, False)]
     assert day > max(r.valid_from for r in earlier.collect())

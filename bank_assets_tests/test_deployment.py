@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from bank_assets.lib import access
-from bank_assets.lib.lake import LakeConfig
-from bank_assets.resources import PROJECT_ROOT, Settings
+from bank_assets.io.lake import LakeConfig
+from bank_assets.io.warehouse import access
+from bank_assets.settings import PROJECT_ROOT, Settings
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-RESOURCES_SOURCE = (PROJECT_ROOT / "bank_assets" / "resources.py").read_text()
+SETTINGS_SOURCE = (PROJECT_ROOT / "bank_assets" / "settings.py").read_text()
 
 
 def bank_env() -> dict[str, str]:
@@ -71,10 +71,10 @@ def test_ports():
 
 def test_every_variable_is_one_the_code_reads():
     """Each BANK_ASSETS_* variable in compose is read by Settings (and documented there)."""
-    read_by_code = set(re.findall(r'env\.get\("(BANK_ASSETS_\w+)"\)', RESOURCES_SOURCE))
-    documented = set(re.findall(r"^  (BANK_ASSETS_\w+)", RESOURCES_SOURCE, re.MULTILINE))
-    read_by_code |= set(re.findall(r'env\.get\("(DAGSTER_PG_URL)"\)', RESOURCES_SOURCE))
-    documented |= set(re.findall(r"^  (DAGSTER_PG_URL)", RESOURCES_SOURCE, re.MULTILINE))
+    read_by_code = set(re.findall(r'env\.get\("(BANK_ASSETS_\w+)"\)', SETTINGS_SOURCE))
+    documented = set(re.findall(r"^  (BANK_ASSETS_\w+)", SETTINGS_SOURCE, re.MULTILINE))
+    read_by_code |= set(re.findall(r'env\.get\("(DAGSTER_PG_URL)"\)', SETTINGS_SOURCE))
+    documented |= set(re.findall(r"^  (DAGSTER_PG_URL)", SETTINGS_SOURCE, re.MULTILINE))
     used = {k for k in bank_env() if k.startswith("BANK_ASSETS_")}
     assert {"BANK_ASSETS_PG_DSN", "BANK_ASSETS_ANALYST_DSN", "DAGSTER_PG_URL"} <= read_by_code
     assert used <= read_by_code and read_by_code <= documented
@@ -109,8 +109,8 @@ def test_compose_environment_configures_minio_and_postgres():
 
 
 def test_postgres_init_creates_the_three_roles_with_passwords_from_the_environment():
-    """docker/postgres-init.sh creates the roles the code connects as (bank_assets.lib.access),
-    each with the password compose passes from .env, and their databases."""
+    """docker/postgres-init.sh creates the roles the code connects as
+    (bank_assets.io.warehouse.access), each with the password compose passes from .env, and their databases."""
     init = (PROJECT_ROOT / "docker" / "postgres-init.sh").read_text()
     postgres = SERVICES["postgres"]
     assert (

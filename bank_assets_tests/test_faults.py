@@ -20,9 +20,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from bank_assets.lib.alerts import Alert, raise_alert
-from bank_assets.lib.day_locks import DayLockedError, hold_days
-from bank_assets.lib.warehouse import TABLES, Warehouse
+from bank_assets.io.alerts import Alert, raise_alert
+from bank_assets.io.warehouse.day_locks import DayLockedError, hold_days
+from bank_assets.io.warehouse.loader import Warehouse
+from bank_assets.model.tables import TABLES
 from bank_assets.resources import WarehouseResource
 from bank_assets_tests.conftest import DAY
 
@@ -286,8 +287,8 @@ def hold_in_process(dsn: str, days: list[date], run_id: str) -> subprocess.Popen
     """A process holding the locks of `days` as run `run_id` until it gets a line on stdin."""
     code = (
         "import sys, json; from datetime import date; "
-        "from bank_assets.lib.day_locks import hold_days; "
-        "from bank_assets.lib.warehouse import Warehouse\n"
+        "from bank_assets.io.warehouse.day_locks import hold_days; "
+        "from bank_assets.io.warehouse.loader import Warehouse\n"
         "with hold_days(Warehouse(sys.argv[1]), [date.fromisoformat(d) for d in "
         "json.loads(sys.argv[2])], sys.argv[3]):\n"
         "    print('held', flush=True); sys.stdin.readline()"
@@ -453,8 +454,10 @@ def test_an_existing_warehouse_loses_its_duplicate_alerts(pg_dsn):
 def test_two_runs_of_one_day_through_the_whole_pipeline(resources, lake, pg_dsn):
     """The real pipeline of a day in one thread; a second run of the day, started while the
     first works, fails before any step naming the first; the first's data reconciles."""
-    from bank_assets.definitions import defs
-    from bank_assets.lib.simulator import simulate
+    from bank_assets.definitions import defs as load_defs
+
+    defs = load_defs()
+    from bank_assets.simulator import simulate
 
     (landed,) = simulate(lake, DAY, 1, 800, seed=8)
     Warehouse(pg_dsn).apply_ddl()  # dq.day_locks exists to be watched

@@ -6,10 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.lib.lake import LakeError, LandingFileError, day_path
-from bank_assets.lib.lake_source import LandingFormatError
-from bank_assets.lib.sources import SourceTable
-from bank_assets.lib.spark import (
+from bank_assets.io.lake import LakeError, LandingFileError, day_path
+from bank_assets.io.spark.lake_source import LandingFormatError
+from bank_assets.io.spark.tables import (
     count_rows,
     land_raw,
     read_raw,
@@ -18,6 +17,7 @@ from bank_assets.lib.spark import (
     write_split,
     write_table,
 )
+from bank_assets.model.sources import SourceTable
 from bank_assets_tests.conftest import DAY
 
 
@@ -252,7 +252,7 @@ def test_staged_before_finds_only_the_keys_an_earlier_day_staged(local_lake):
     days before it (the usual day), the earlier day and hash of each key that it shares."""
     from datetime import timedelta
 
-    from bank_assets.lib.spark import staged_before
+    from bank_assets.io.spark.tables import staged_before
 
     earlier, before = DAY - timedelta(days=1), DAY - timedelta(days=2)
     _parquet(local_lake, "staged", earlier, {"k": ["A", "B"], "record_hash": ["ha", "hb"]})

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bank_assets.lib import landing
-from bank_assets.lib.iban import is_valid_iban, make_iban
-from bank_assets.lib.lake import LandingFileError, ManifestError, manifest_path
-from bank_assets.lib.lake_source import LandingFormatError, read_landing_csv, read_landing_jsonl
+from bank_assets.io import landing
+from bank_assets.io.lake import LandingFileError, ManifestError, manifest_path
+from bank_assets.io.spark.lake_source import (
+    LandingFormatError,
+    read_landing_csv,
+    read_landing_jsonl,
+)
+from bank_assets.model.iban import is_valid_iban, make_iban
 from bank_assets_tests.conftest import DAY
 
 COLUMNS = ["id", "amount", "note"]

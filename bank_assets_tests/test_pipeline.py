@@ -20,14 +20,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bank_assets.definitions import defs
-from bank_assets.lib import cards, quality
-from bank_assets.lib.lake import LakeError, day_path
-from bank_assets.lib.simulator import DEFECTS, simulate
-from bank_assets.lib.sources import TRANSACTIONS
-from bank_assets.lib.spark import read_day
-from bank_assets.lib.warehouse import TABLES
+from bank_assets.definitions import defs as load_defs
+from bank_assets.io.lake import LakeError, day_path
+from bank_assets.io.spark.tables import read_day
+from bank_assets.model import cards, quality
+from bank_assets.model.sources import TRANSACTIONS
+from bank_assets.model.tables import TABLES
+from bank_assets.simulator import DEFECTS, simulate
 from bank_assets_tests.conftest import DAY
+
+defs = load_defs()
 
 pytestmark = pytest.mark.slow
 TX = 3_000
@@ -398,9 +400,9 @@ def _step_failure(result: dg.ExecuteInProcessResult) -> str:
 
 
 def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(resources, lake):
-    from bank_assets.defs.factory import raw_asset
-    from bank_assets.lib.sources import CLIENTS
-    from bank_assets.lib.spark import count_rows
+    from bank_assets.builders.assets import raw_asset
+    from bank_assets.io.spark.tables import count_rows
+    from bank_assets.model.sources import CLIENTS
 
     simulate(lake, DAY, 1, 300, seed=8)
     raw = [raw_asset(CLIENTS)]

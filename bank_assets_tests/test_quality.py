@@ -9,8 +9,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from bank_assets.lib import quality
-from bank_assets.lib.staging import STAGING, all_rules
+from bank_assets.model import quality
+from bank_assets.model.staging import STAGING, all_rules
 
 DAY = date(2026, 11, 20)
 
@@ -209,7 +209,7 @@ def test_fraud_rate_sanity(alerts, postings, sane):
 
 
 def test_a_currency_without_a_rate_is_fatal_naming_the_currency_and_its_postings():
-    from bank_assets.defs.checks import check_results
+    from bank_assets.builders.checks import check_results
 
     table = "curated/fact_transactions"
     currencies = ["EUR", "USD", "JPY", "USD", "EUR"]

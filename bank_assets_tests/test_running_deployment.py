@@ -47,7 +47,7 @@ def fact_rows(dsn: str, day) -> int:
 
 @pytest.fixture()
 def deployment(tmp_path, s3_env, s3_lake_url, pg_dsn, pg_data):
-    from bank_assets.lib.embedded import embedded_postgres_dsn
+    from bank_assets.io.warehouse.embedded import embedded_postgres_dsn
 
     instance_dsn = embedded_postgres_dsn(pg_data, f"{pg_dsn.rsplit('/', 1)[1].split('?')[0]}_dg")
     port = _free_port()

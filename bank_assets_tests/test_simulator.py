@@ -9,10 +9,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from bank_assets.lib import reference as ref
-from bank_assets.lib.iban import is_valid_iban
-from bank_assets.lib.loan_book import build_loan_book, loans_on, payments_on
-from bank_assets.lib.simulator import (
+from bank_assets.model import reference as ref
+from bank_assets.model.iban import is_valid_iban
+from bank_assets.simulator import (
     DEFECTS,
     accounts_on,
     build_population,
@@ -20,6 +19,7 @@ from bank_assets.lib.simulator import (
     simulate,
     simulate_transactions,
 )
+from bank_assets.simulator.loans import build_loan_book, loans_on, payments_on
 from bank_assets_tests.conftest import DAY
 
 N = 5_000
@@ -34,7 +34,7 @@ def clean():
 
 
 def test_same_seed_same_files(tmp_path):
-    from bank_assets.lib.lake import Lake, LakeConfig
+    from bank_assets.io.lake import Lake, LakeConfig
 
     a = Lake(LakeConfig(url=str(tmp_path / "a")))
     b = Lake(LakeConfig(url=str(tmp_path / "b")))

@@ -14,14 +14,15 @@ import psycopg
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.defs.factory import raw_asset, staged_assets
-from bank_assets.lib import facts, fraud, staging
-from bank_assets.lib import reference as ref
-from bank_assets.lib.lake import day_path
-from bank_assets.lib.simulator import simulate
-from bank_assets.lib.sources import FX_RATES, SOURCES, TRANSACTIONS
-from bank_assets.lib.spark import copy_to_warehouse, read_day, write_split
-from bank_assets.lib.warehouse import TABLES, Warehouse
+from bank_assets.builders.assets import raw_asset, staged_assets
+from bank_assets.io.lake import day_path
+from bank_assets.io.spark.tables import copy_to_warehouse, read_day, write_split
+from bank_assets.io.warehouse.loader import Warehouse
+from bank_assets.model import facts, fraud, staging
+from bank_assets.model import reference as ref
+from bank_assets.model.sources import FX_RATES, SOURCES, TRANSACTIONS
+from bank_assets.model.tables import TABLES
+from bank_assets.simulator import simulate
 from bank_assets_tests.conftest import DAY
 
 VALID = {

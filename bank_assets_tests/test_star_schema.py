@@ -15,13 +15,15 @@ import pandas as pd
 import psycopg
 import pytest
 
-from bank_assets.definitions import defs
-from bank_assets.lib import queries
-from bank_assets.lib.lake import Lake
-from bank_assets.lib.simulator import build_population, clients_on, population_size, simulate
-from bank_assets.lib.spark import read_day
-from bank_assets.lib.warehouse import TABLES
+from bank_assets.analyst import queries
+from bank_assets.definitions import defs as load_defs
+from bank_assets.io.lake import Lake
+from bank_assets.io.spark.tables import read_day
+from bank_assets.model.tables import TABLES
+from bank_assets.simulator import build_population, clients_on, population_size, simulate
 from bank_assets_tests.conftest import DAY, TEST_BUCKET
+
+defs = load_defs()
 
 pytestmark = pytest.mark.slow
 TX, SEED = 20_000, 5
@@ -61,8 +63,9 @@ def run_range(resources) -> None:
 
 @pytest.fixture(scope="module")
 def star(spark, s3_env, pg_data) -> Star:
-    from bank_assets.lib.embedded import embedded_analyst_dsn, embedded_postgres_dsn
-    from bank_assets.resources import LakeResource, Settings, SparkResource, WarehouseResource
+    from bank_assets.io.warehouse.embedded import embedded_analyst_dsn, embedded_postgres_dsn
+    from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+    from bank_assets.settings import Settings
 
     database = f"star_{uuid.uuid4().hex[:8]}"
     dsn = embedded_postgres_dsn(pg_data, database)

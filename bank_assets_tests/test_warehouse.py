@@ -11,19 +11,20 @@ import pytest
 from psycopg import sql
 from pyspark.sql import functions as F
 
-from bank_assets.lib import curated, facts, fraud, staging
-from bank_assets.lib.simulator import simulate
-from bank_assets.lib.sources import SOURCES
-from bank_assets.lib.spark import copy_to_warehouse, land_raw, read_raw, write_table
-from bank_assets.lib.warehouse import TABLES, Warehouse, WarehouseTable
+from bank_assets.io.spark.tables import copy_to_warehouse, land_raw, read_raw, write_table
+from bank_assets.io.warehouse.loader import Warehouse
+from bank_assets.model import dimensions, facts, fraud, staging
+from bank_assets.model.sources import SOURCES
+from bank_assets.model.tables import TABLES, WarehouseTable
 from bank_assets.resources import WarehouseResource
+from bank_assets.simulator import simulate
 from bank_assets_tests.conftest import DAY
 
 
 @pytest.fixture(scope="module")
 def star(spark, tmp_path_factory):
     """A small day taken landing -> curated with the library functions (no Dagster)."""
-    from bank_assets.lib.lake import Lake, LakeConfig
+    from bank_assets.io.lake import Lake, LakeConfig
 
     lake = Lake(LakeConfig(url=str(tmp_path_factory.mktemp("lake"))))
     (result,) = simulate(lake, DAY, 1, 600, seed=5)
@@ -39,12 +40,12 @@ def star(spark, tmp_path_factory):
             .cache()
         )
     dims = {
-        "dw.dim_dates": curated.dim_dates(spark, DAY),
-        "dw.dim_clients": curated.dim_clients(staged["clients"], DAY).cache(),
-        "dw.dim_accounts": curated.dim_accounts(staged["accounts"], DAY).cache(),
-        "dw.dim_products": curated.dim_products(staged["products"], DAY).cache(),
-        "dw.dim_merchants": curated.dim_merchants(staged["merchants"], DAY).cache(),
-        "dw.dim_currencies": curated.dim_currencies(staged["fx_rates"], DAY).cache(),
+        "dw.dim_dates": dimensions.dim_dates(spark, DAY),
+        "dw.dim_clients": dimensions.dim_clients(staged["clients"], DAY).cache(),
+        "dw.dim_accounts": dimensions.dim_accounts(staged["accounts"], DAY).cache(),
+        "dw.dim_products": dimensions.dim_products(staged["products"], DAY).cache(),
+        "dw.dim_merchants": dimensions.dim_merchants(staged["merchants"], DAY).cache(),
+        "dw.dim_currencies": dimensions.dim_currencies(staged["fx_rates"], DAY).cache(),
     }
     fact = facts.fact_transactions(
         staged["transactions"],
@@ -182,7 +183,7 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
         ],
         F.when(F.col("client_id") == moved, F.lit("Brest")).otherwise(F.col("city")).alias("city"),
     )
-    clients_day2 = curated.dim_clients(staged_day2, day2)
+    clients_day2 = dimensions.dim_clients(staged_day2, day2)
 
     load(star, wh, star["clients"], dim, DAY)
     load(star, wh, clients_day2, dim, day2)
@@ -207,7 +208,7 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
     assert rows_of(pg_dsn, "select count(*) from dw.dim_clients where client_key = -1") == [(1,)]
 
     # A corrected re-delivery of day 2 replaces the version day 2 introduced.
-    corrected = curated.dim_clients(
+    corrected = dimensions.dim_clients(
         staged_day2.withColumn(
             "city", F.when(F.col("client_id") == moved, "Quimper").otherwise(F.col("city"))
         ),
@@ -264,8 +265,8 @@ def test_names_e_mail_and_birth_date_are_type_1_on_every_version(star, pg_dsn):
     )
     load(star, wh, star["clients"], dim, DAY)
     (before,) = rows_of(pg_dsn, version, (absent,))
-    load(star, wh, curated.dim_clients(day2_rows, day2), dim, day2)
-    load(star, wh, curated.dim_clients(day3_rows, day3), dim, day3)
+    load(star, wh, dimensions.dim_clients(day2_rows, day2), dim, day2)
+    load(star, wh, dimensions.dim_clients(day3_rows, day3), dim, day3)
 
     def versions(client: str) -> list[tuple]:
         return rows_of(
@@ -283,7 +284,7 @@ def test_names_e_mail_and_birth_date_are_type_1_on_every_version(star, pg_dsn):
     assert [v[:2] + v[4:] for v in versions(renamed)] == [(1, True, "Martin-Durand", DAY, day2)]
     snapshot = rows_of(pg_dsn, "select * from dw.dim_clients order by client_key")
     load(star, wh, star["clients"], dim, DAY)  # an older day re-run: nothing comes back
-    load(star, wh, curated.dim_clients(day2_rows, day2), dim, day2)
+    load(star, wh, dimensions.dim_clients(day2_rows, day2), dim, day2)
     assert rows_of(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
     # the client missing from day 3 keeps its one version, current and open-ended
     assert rows_of(pg_dsn, version, (absent,)) == [before]

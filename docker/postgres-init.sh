@@ -1,6 +1,6 @@
 #!/bin/sh
 # docker-compose, first start of the postgres container: the three roles of least privilege
-# (bank_assets/lib/access.py) with their passwords from the environment (.env), their databases,
+# (bank_assets/io/warehouse/access.py) with their passwords from the environment (.env), their databases,
 # and who may connect to which. Run by the image's entrypoint as the superuser. The grants inside
 # the warehouse (the masked `analyst` schema) are applied by the loader (Warehouse.apply_ddl).
 # psql quotes the variables itself (:'literal'), so a password is never spliced into SQL text.

@@ -1,5 +1,5 @@
 -- Type-1 dimensions: the latest delivery wins (upsert). Keys are deterministic: xxhash64 of the
--- natural key (products, merchants) or the code's position in bank_assets/lib/reference.py
+-- natural key (products, merchants) or the code's position in bank_assets/model/reference.py
 -- (currencies, transaction types, channels). Key -1 is the unknown member of each.
 
 -- dim_products. Grain: one row per product (deposit, card, loan, insurance, investment).

@@ -1,7 +1,7 @@
 -- Quarantine: one row per landed row that failed an error-level rule, with the rule id, a reason
 -- a person can act on, where it came from (file, line) and the raw payload as landed.
--- One table per source (bank_assets/lib/sources.py), all shaped like this one: the others are
--- created from the list of sources by Warehouse.apply_ddl (bank_assets/lib/warehouse.py).
+-- One table per source (bank_assets/model/sources.py), all shaped like this one: the others are
+-- created from the list of sources by Warehouse.apply_ddl (bank_assets/io/warehouse/loader.py).
 create table if not exists quarantine.transactions (
     batch_id     date not null,
     record_key   text,

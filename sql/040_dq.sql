@@ -1,6 +1,6 @@
 -- Data-quality alerts: one row per failed run, per failed blocking check and per warn-level rule
 -- that flagged rows (of a table and day: a re-run updates it), newest last. Written by the alert sensors (bank_assets/defs/alerts.py) and the
--- asset checks (bank_assets/defs/checks.py), also posted to a webhook if set.
+-- asset checks (bank_assets/builders/checks.py), also posted to a webhook if set.
 create table if not exists dq.alerts (
     alert_id      bigint generated always as identity primary key,
     raised_at     timestamptz not null default now(),
@@ -34,8 +34,8 @@ end
 $$;
 
 -- Data-quality results: one row per rule per table per day (the latest run of that day), the
--- history behind trend charts and `bank-assets dq`. Rules: bank_assets/lib/quality.py (Pandera
--- catalogue), the staging rules that quarantine rows (bank_assets/lib/staging.py) and the
+-- history behind trend charts and `bank-assets dq`. Rules: bank_assets/model/quality.py (Pandera
+-- catalogue), the staging rules that quarantine rows (bank_assets/model/staging.py) and the
 -- reconciliation `rows_accounted_for`.
 create table if not exists dq.results (
     batch_id     date not null,

@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from bank_assets.defs.jobs import daily_job
-from bank_assets.defs.partitions import partition_exists
-from bank_assets.lib.lake import ManifestError, parse_manifest
+from bank_assets.builders.partitions import partition_exists
+from bank_assets.defs import jobs
+from bank_assets.io.lake import ManifestError, parse_manifest
 from bank_assets.resources import LakeResource
 
 
 @dg.sensor(
-    job=daily_job,
+    job=jobs.daily_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description=(
@@ -79,7 +79,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
 
 
 @dg.schedule(
-    job=daily_job,
+    job=jobs.daily_job,
     cron_schedule="0 8 * * *",
     execution_timezone="Europe/Paris",
     default_status=dg.DefaultScheduleStatus.STOPPED,

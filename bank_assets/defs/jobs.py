@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from bank_assets.defs.partitions import daily
+from bank_assets.builders.partitions import daily
 
 # Spark runs in-process: one run = one Spark session shared by all its steps.
 daily_job = dg.define_asset_job(

@@ -1,6 +1,6 @@
 -- Least privilege inside the warehouse database, applied by Warehouse.apply_ddl as the loader
 -- (the owner of every schema and table here) after the analyst views. {analyst} is the
--- read-only analyst role (bank_assets/lib/access.py), formatted in as a quoted identifier.
+-- read-only analyst role (bank_assets/io/warehouse/access.py), formatted in as a quoted identifier.
 -- Connecting to the database itself is granted there too (database_grants).
 
 -- Nobody but the loader uses the warehouse schemas; analysts read the masked `analyst` schema.

@@ -1,0 +1,68 @@
+"""The analyst questions in sql/queries/: list them, run one for a day, print the answer.
+
+Each file is one parameterized SELECT (`%(date)s` is the business day) whose first line is a
+`-- ` comment saying what it answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+
+from bank_assets.io.warehouse.loader import SQL_DIR
+
+QUERY_DIR = SQL_DIR / "queries"
+
+
+@dataclass(frozen=True)
+class Answer:
+    columns: list[str]
+    rows: list[tuple]
+
+
+def catalogue() -> dict[str, str]:
+    """Query name -> the question it answers."""
+    return {
+        p.stem: p.read_text().splitlines()[0].removeprefix("-- ").strip()
+        for p in sorted(QUERY_DIR.glob("*.sql"))
+    }
+
+
+def run(dsn: str, name: str, day: date) -> Answer:
+    path = QUERY_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"no query named {name!r}; known: {', '.join(catalogue())}")
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(path.read_text(), {"date": day})
+        return Answer([c.name for c in cur.description], cur.fetchall())
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(answer: Answer) -> str:
+    """The answer as an aligned text table (numbers right-aligned)."""
+    cells = [[_cell(v) for v in row] for row in answer.rows]
+    numeric = [
+        all(isinstance(r[i], Decimal | int | float) or r[i] is None for r in answer.rows)
+        for i in range(len(answer.columns))
+    ]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(answer.columns)]
+
+    def line(values):
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)
+        ).rstrip()
+
+    out = [line(answer.columns), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(out)

@@ -1,0 +1,437 @@
+"""Asset factories: one per layer, so adding a table is a few declarative lines in its domain.
+
+Assets are thin: they wire lake/warehouse I/O and record metadata; the logic lives in `lib/`.
+Each asset processes every day of its run (one partition, or a range backfilled as one run).
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+from pyspark.sql import DataFrame
+
+from bank_assets.builders.checks import (
+    check_specs,
+    keys_loaded,
+    report,
+    staging_results,
+    validate_days,
+    warehouse_results,
+)
+from bank_assets.builders.metadata import summary
+from bank_assets.builders.partitions import daily, partition_days, single_run
+from bank_assets.io.spark.tables import (
+    copy_to_warehouse,
+    count_rows,
+    land_raw,
+    read_earlier,
+    read_raw,
+    read_table,
+    staged_before,
+    value_counts,
+    write_split,
+    write_table,
+)
+from bank_assets.model import quality, staging
+from bank_assets.model.sources import SOURCES, SourceTable
+from bank_assets.model.tables import TABLES
+from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+
+WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
+    """Landing files -> raw Parquet, as landed (all text) plus lineage; nothing dropped."""
+
+    @dg.asset(
+        key=["raw", source.name],
+        group_name="raw",
+        kinds={"spark", "s3", "parquet"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        check_specs=check_specs(f"raw/{source.name}", quality.CARDS_MASKED),
+        description=(
+            f"Raw {source.name}: the landed {source.file_format.upper()} files as Parquet, every "
+            f"column as text, plus lineage (file, line, landing time). Grain: one row per landed "
+            f"line ({source.grain}); lines that cannot be parsed are kept with the reason. Card "
+            f"numbers are masked as landed (first 6 / last 4 digits), counted per day."
+        ),
+    )
+    def _raw(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,  # also holds the run's day locks (resources.py)
+    ):
+        started, rows, size, manifest_rows, masked = time.perf_counter(), {}, 0, {}, {}
+        for day in partition_days(context):
+            # a day without a (valid) manifest is not processed; the files must be the listed ones
+            manifest = lake.lake.manifest_table(day, source.name)
+            written, files = land_raw(
+                spark.session,
+                lake.lake,
+                source.name,
+                day,
+                source.file_format,
+                source.raw_schema(),
+                manifest=manifest,
+                snapshot=source.snapshot,
+            )
+            rows[day], size = written.rows, size + written.bytes
+            manifest_rows[day.isoformat()] = manifest["rows"]
+            masked[day] = written.cards_masked
+            context.log.info(
+                f"{source.name} {day}: {written.rows} rows from {len(files)} files, "
+                f"{sum(written.cards_masked.values())} card number(s) masked"
+            )
+        yield dg.MaterializeResult(
+            metadata=summary(
+                rows,
+                time.perf_counter() - started,
+                location=lake.lake.uri(f"raw/{source.name}"),
+                size_bytes=size,
+                schema=source.raw_schema(),
+                manifest_rows=manifest_rows,
+                cards_masked={d.isoformat(): sum(m.values()) for d, m in masked.items()},
+            )
+        )
+        # Masked card numbers: a warn check, kept in dq.results, and a rule_warning alert.
+        results = [
+            quality.cards_masked(f"raw/{source.name}", day, rows[day], by_file)
+            for day, by_file in masked.items()
+        ]
+        yield from report(context, warehouse.warehouse, results, time.perf_counter())
+
+    return _raw
+
+
+def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
+    """Raw -> staged (typed, UTC, deduplicated) and quarantine (rule, reason, raw payload)."""
+    name = spec.source.name
+    raw_key = dg.AssetKey(["raw", name])
+
+    @dg.multi_asset(
+        name=f"stage_{name}",
+        specs=[
+            dg.AssetSpec(
+                ["staged", name],
+                deps=[raw_key],
+                group_name="staged",
+                kinds={"spark", "parquet"},
+                description=(
+                    f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
+                    f"Grain: {spec.source.grain}, unique {spec.source.key}."
+                ),
+            ),
+            dg.AssetSpec(
+                ["quarantine", name],
+                deps=[raw_key],
+                group_name="quarantine",
+                kinds={"spark", "parquet"},
+                description=(
+                    f"Quarantined {name}: landed rows that failed a rule, with rule id, reason, "
+                    "source file and line, and the raw payload. Grain: one row per quarantined "
+                    "landed row."
+                ),
+            ),
+        ],
+        check_specs=check_specs(f"staged/{name}", quality.ROWS_ACCOUNTED_FOR),
+        partitions_def=daily,
+        backfill_policy=single_run,
+    )
+    def _stage(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ):
+        started = time.perf_counter()
+        staged, quarantined, dropped, rules, size = {}, {}, {}, {}, [0, 0]
+        redelivered: dict = {}
+        reconciliation: dict[str, dict] = {}
+        for day in partition_days(context):
+            # Days run in order (partition_days), so a day sees the keys its earlier days staged.
+            key, lookback = spec.source.key, spec.lookback_days
+            earlier = staged_before(lake.lake, name, day, key, lookback) if lookback else {}
+            raw, repeats = read_raw(spark.session, lake.lake, name, day, key, also=list(earlier))
+            classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
+            duplicates = sum(dropped_by_rule.values())
+            written = write_split(
+                staging.dispose(classified, spec, day),
+                lake.lake,
+                day,
+                "_disposition",
+                {
+                    staging.STAGED: ("staged", name, staging.staged_columns(spec)),
+                    staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
+                },
+            )
+            good, bad = written[staging.STAGED], written[staging.QUARANTINED]
+            result = staging.Outcome(
+                landed=count_rows(lake.lake, "raw", name, day),
+                staged=good.rows,
+                quarantined=bad.rows,
+                duplicates=duplicates,
+                rules=value_counts(lake.lake, "quarantine", name, day, "rule_id"),
+                redelivered=dropped_by_rule.get("exact_redelivery", 0),
+            )
+            manifest_rows = lake.lake.read_manifest(day)["tables"][name]["rows"]
+            reconciliation[day.isoformat()] = {
+                "manifest": manifest_rows,
+                "landed": result.landed,
+                "staged": result.staged,
+                "quarantined": result.quarantined,
+                "duplicates_dropped": result.duplicates,
+                "redelivered": result.redelivered,  # of the duplicates: earlier days' rows
+                "accounted_for": result.reconciled and result.landed == manifest_rows,
+            }
+            context.log.info(
+                f"{name} {day}: landed {result.landed} (manifest {manifest_rows}) = staged "
+                f"{result.staged} + quarantined {result.quarantined} + duplicates dropped "
+                f"{result.duplicates} ({result.redelivered} re-delivered from earlier days)"
+            )
+            staged[day], quarantined[day], dropped[day] = good.rows, bad.rows, duplicates
+            redelivered[day] = result.redelivered
+            rules[day.isoformat()] = result.rules
+            size[0], size[1] = size[0] + good.bytes, size[1] + bad.bytes
+        seconds = time.perf_counter() - started
+        yield dg.MaterializeResult(
+            asset_key=["staged", name],
+            metadata=summary(
+                staged,
+                seconds,
+                location=lake.lake.uri(f"staged/{name}"),
+                size_bytes=size[0],
+                duplicates_dropped=sum(dropped.values()),
+                redelivered=sum(redelivered.values()),
+                quarantined=sum(quarantined.values()),
+                rule_failures=rules,
+            ),
+        )
+        yield dg.MaterializeResult(
+            asset_key=["quarantine", name],
+            metadata=summary(
+                quarantined,
+                seconds,
+                location=lake.lake.uri(f"quarantine/{name}"),
+                size_bytes=size[1],
+                rule_failures=rules,
+            ),
+        )
+        days, checks_started = partition_days(context), time.perf_counter()
+        checked = validate_days(
+            lake.lake, f"staged/{name}", days, {d: rules[d.isoformat()] for d in days}
+        )
+        quarantine_results = [
+            result
+            for day in days
+            for result in staging_results(
+                spec, day, reconciliation[day.isoformat()], rules[day.isoformat()]
+            )
+        ]
+        yield from report(context, warehouse.warehouse, checked, checks_started, quarantine_results)
+        unaccounted = [d for d, r in reconciliation.items() if not r["accounted_for"]]
+        yield dg.AssetCheckResult(
+            check_name=quality.ROWS_ACCOUNTED_FOR.id,
+            asset_key=["staged", name],
+            passed=not unaccounted,
+            description=(
+                f"rows unaccounted for on {', '.join(unaccounted)}"
+                if unaccounted
+                else "every landed row is staged, quarantined or a dropped duplicate"
+            ),
+            metadata={"by_day": reconciliation},
+        )
+
+    return _stage
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An input of the `days` days before the partition's day: a few `columns` of a lake table
+    that the asset also reads for the day itself (so no dependency of its own)."""
+
+    zone: str
+    table: str
+    columns: Sequence[str]
+    days: int
+
+
+# (zone, table) of a lake table read for the same day, or (zone, table, columns) for a few of
+# its columns (the data source then reads only those), or the days before (Earlier).
+Input = tuple[str, str] | tuple[str, str, Sequence[str]] | Earlier
+
+
+def _read(spark, lake, i: Input, day) -> DataFrame:
+    if isinstance(i, Earlier):
+        return read_earlier(spark, lake, i.zone, i.table, day, i.days, i.columns)
+    return read_table(spark, lake, *i[:2], day, *i[2:])
+
+
+def curated_asset(
+    name: str,
+    inputs: Sequence[Input],
+    transform: Callable[..., DataFrame],
+    grain: str,
+    deps: Sequence[Sequence[str]] = (),
+) -> dg.AssetsDefinition:
+    """Lake tables of the day -> a curated star-schema table, built by a pure function in lib/:
+    `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
+    `deps` adds upstream assets the transform does not read (ordering only)."""
+    upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs if not isinstance(i, Earlier)))
+    specs = check_specs(f"curated/{name}")
+
+    @dg.asset(
+        key=["curated", name],
+        deps=[dg.AssetKey(list(i)) for i in upstream] + [dg.AssetKey(list(d)) for d in deps],
+        group_name="curated",
+        kinds={"spark", "parquet"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        description=f"Curated {name} (Parquet in the lake). Grain: {grain}.",
+        check_specs=specs,
+    )
+    def _curated(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ):
+        started, rows, size, schema = time.perf_counter(), {}, 0, None
+        for day in partition_days(context):
+            frames = [_read(spark.session, lake.lake, i, day) for i in inputs]
+            df = transform(*frames, day) if inputs else transform(spark.session, day)
+            written = write_table(df, lake.lake, "curated", name, day)
+            rows[day], size, schema = written.rows, size + written.bytes, df.schema
+        yield dg.MaterializeResult(
+            metadata=summary(
+                rows,
+                time.perf_counter() - started,
+                location=lake.lake.uri(f"curated/{name}"),
+                size_bytes=size,
+                schema=schema,
+            )
+        )
+        if specs:
+            checks_started = time.perf_counter()
+            results = validate_days(lake.lake, f"curated/{name}", list(rows))
+            yield from report(context, warehouse.warehouse, results, checks_started)
+
+    return _curated
+
+
+def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefinition:
+    """A small reference dimension kept in code (lib/reference.py) -> PostgreSQL, upserted."""
+    target = TABLES[table]
+    asset = f"warehouse/{target.name}"
+
+    @dg.asset(
+        key=["warehouse", target.name],
+        group_name="warehouse",
+        kinds={"python", "postgres"},
+        check_specs=check_specs(asset, quality.KEYS_LOADED),
+        partitions_def=daily,
+        backfill_policy=single_run,
+        retry_policy=WAREHOUSE_RETRY,
+        description=(
+            f"PostgreSQL {table}, from the reference data in bank_assets/model/reference.py "
+            f"(upserted, so every day gives the same rows). Grain: {target.grain}."
+        ),
+    )
+    def _reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        started, reference = time.perf_counter(), rows()
+        count = warehouse.warehouse.upsert_rows(target, reference)
+        days = partition_days(context)
+        yield dg.MaterializeResult(
+            metadata=summary(
+                dict.fromkeys(days, count),
+                time.perf_counter() - started,
+                table=table,
+            )
+        )
+        checks_started, keys = time.perf_counter(), [r[target.key[0]] for r in reference]
+        results = [keys_loaded(warehouse.warehouse, asset, target, d, keys) for d in days]
+        yield from report(context, warehouse.warehouse, results, checks_started)
+
+    return _reference
+
+
+def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
+    """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py).
+    Checked after the load: replace_day tables hold exactly the lake's rows for the day, upserted
+    ones every key of it, and the catalogue's rules hold for the table as loaded (SCD2)."""
+    target = TABLES[table]
+    key = ["warehouse", target.name if zone == "curated" else f"{zone}_{name}"]
+    # what proves the day's rows arrived: their count (replace_day) or their keys (upsert)
+    arrived = {"replace_day": quality.LOADED_EXACTLY, "upsert": quality.KEYS_LOADED}
+    exact = (arrived[target.load],) if target.load in arrived else ()
+
+    @dg.asset(
+        key=key,
+        deps=[
+            dg.AssetKey([zone, name]),
+            *(dg.AssetKey(["warehouse", r]) for r in target.references),
+        ],
+        group_name="warehouse",
+        kinds={"spark", "postgres"},
+        partitions_def=daily,
+        backfill_policy=single_run,
+        retry_policy=WAREHOUSE_RETRY,
+        description=(
+            f"PostgreSQL {table}, loaded from {zone}/{name} by COPY and swapped in atomically "
+            f"per day ({target.load}). Grain: {target.grain}."
+        ),
+        check_specs=check_specs("/".join(key), *exact),
+    )
+    def _warehouse(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ):
+        started, rows = time.perf_counter(), {}
+        for day in partition_days(context):
+            loaded = warehouse.warehouse.load(
+                lambda stage, day=day: copy_to_warehouse(
+                    spark.session, lake.lake, zone, name, day, warehouse.warehouse.dsn, stage
+                ),
+                target,
+                day,
+            )
+            rows[day] = loaded.rows
+            context.log.info(f"{table} {day}: {loaded.rows} rows in {loaded.seconds:.1f}s")
+        yield dg.MaterializeResult(
+            metadata=summary(rows, time.perf_counter() - started, table=table)
+        )
+        checks_started = time.perf_counter()
+        results = warehouse_results(
+            warehouse.warehouse, lake.lake, "/".join(key), target, zone, name, rows
+        )
+        if results:
+            yield from report(context, warehouse.warehouse, results, checks_started)
+
+    return _warehouse
+
+
+def source_assets(name: str) -> list[dg.AssetsDefinition]:
+    """Everything a landed source gets: raw, staged + quarantine, and quarantine in PostgreSQL."""
+    return [
+        raw_asset(SOURCES[name]),
+        staged_assets(staging.STAGING[name]),
+        warehouse_asset("quarantine", name, f"quarantine.{name}"),
+    ]
+
+
+def star_assets(
+    name: str,
+    inputs: Sequence[Input],
+    transform: Callable[..., DataFrame],
+    grain: str,
+    deps: Sequence[Sequence[str]] = (),
+) -> list[dg.AssetsDefinition]:
+    """A star-schema table in both places: curated Parquet, then `dw.<name>` in PostgreSQL."""
+    return [
+        curated_asset(name, inputs, transform, grain, deps),
+        warehouse_asset("curated", name, f"dw.{name}"),
+    ]

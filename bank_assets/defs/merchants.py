@@ -1,0 +1,14 @@
+"""Merchants domain: the acquirer's merchant list -> dim_merchants (with MCC descriptions)."""
+
+from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.model.dimensions import dim_merchants
+
+assets = [
+    *source_assets("merchants"),
+    *star_assets(
+        "dim_merchants",
+        inputs=[("staged", "merchants")],
+        transform=dim_merchants,
+        grain="one row per merchant, with its ISO 18245 merchant category code",
+    ),
+]

@@ -1,0 +1,14 @@
+"""Satisfaction domain: survey responses -> dim_satisfaction."""
+
+from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.model.dimensions import dim_satisfaction
+
+assets = [
+    *source_assets("surveys"),
+    *star_assets(
+        "dim_satisfaction",
+        inputs=[("staged", "surveys"), ("curated", "dim_clients"), ("curated", "dim_products")],
+        transform=dim_satisfaction,
+        grain="one row per survey response (CSAT, NPS and its category, complaint flag)",
+    ),
+]

@@ -1,0 +1,27 @@
+"""Transactions domain: postings -> fact_transactions (scored for fraud)."""
+
+from bank_assets.builders.assets import Earlier, source_assets, star_assets
+from bank_assets.model import fraud
+from bank_assets.model.dimensions import EARLIER_DAYS
+from bank_assets.model.facts import ACCOUNT_READS, CLIENT_READS, fact_transactions
+
+assets = [
+    *source_assets("transactions"),
+    *star_assets(
+        "fact_transactions",
+        inputs=[
+            ("staged", "transactions"),
+            ("staged", "transactions", fraud.COLUMNS),
+            ("curated", "dim_accounts"),
+            Earlier("curated", "dim_accounts", (*ACCOUNT_READS, "valid_from"), EARLIER_DAYS),
+            ("curated", "dim_clients"),
+            Earlier("curated", "dim_clients", (*CLIENT_READS, "valid_from"), EARLIER_DAYS),
+            ("curated", "dim_products"),
+            ("curated", "dim_merchants"),
+            ("staged", "fx_rates"),
+        ],
+        transform=fact_transactions,
+        deps=[["curated", "dim_dates"]],
+        grain="one row per posting on one account (an internal transfer is two rows)",
+    ),
+]

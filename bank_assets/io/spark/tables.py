@@ -1,0 +1,341 @@
+"""Driver-side helpers that read and write the lake's day tables through Spark."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+from pyspark.sql.types import StructType
+
+from bank_assets.io import landing
+from bank_assets.io.lake import Lake, LakeError, day_path, manifest_path
+from bank_assets.io.spark.lake_source import (
+    LandingFormatError,
+    keep_only,
+    remove_run,
+)
+from bank_assets.model import staging
+
+JVM_OPTIONS = (
+    "-XX:+UseParallelGC -XX:-DontCompileHugeMethods -XX:MaxNodeLimit=30000 "
+    "-XX:NodeLimitFudgeFactor=3000"
+)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a lake write produced: the figures that go into materialization metadata."""
+
+    rows: int
+    bytes: int
+    files: int
+    uri: str
+    cards_masked: dict[str, int] = field(default_factory=dict)  # landing: per landing file
+
+
+def land_raw(
+    spark: SparkSession,
+    lake: Lake,
+    table: str,
+    day: date,
+    file_format: str,
+    schema: StructType,
+    manifest: dict | None = None,
+    snapshot: bool = False,
+) -> tuple[Written, list[str]]:
+    """Replace the raw day of `table` with the day's landing files, each parsed and written as
+    one Parquet file by one Spark task (see lib/lake_source.py); what was written (with the
+    card numbers masked in each landing file, lib/cards.py), and the landing files. The older
+    raw files go only once every file landed.
+
+    With the table's `manifest` entry (Lake.manifest_table) the files must be exactly the
+    listed ones and not empty where that cannot be right (lib/landing.py; `snapshot`: a full
+    daily snapshot). A file that cannot be landed raises an error naming it (LandingFileError,
+    LandingFormatError) and leaves the raw day as it was."""
+    relative = day_path("landing", table, day)
+    infos = lake.files(relative, "" if manifest is not None else f".{file_format}")
+    if manifest is not None:
+        present = {lake.relative(i.path): i.size for i in infos}
+        landing.check_listing(present, manifest, manifest_path(day), table, snapshot)
+    if not infos:
+        raise LakeError(f"no {file_format} files for {table} on {day} under {lake.uri(relative)}")
+    files = [
+        {"path": lake.relative(i.path), "landed_at": i.mtime.astimezone(UTC).isoformat()}
+        for i in infos
+    ]
+    lake.ensure_ready()
+    target, run_id = day_path("raw", table, day), uuid.uuid4().hex[:12]
+    try:
+        landed = (
+            spark.read.format("bank_landing")
+            .option("lake", lake.config.to_json())
+            .option("files", json.dumps(files))
+            .option("format", file_format)
+            .option("schema", schema.json())
+            .option("dir", target)
+            .option("run_id", run_id)
+            .load()
+            .collect()
+        )
+        if errors := sorted(r["error"] for r in landed if r["error"]):
+            raise LandingFormatError("\n".join(errors))
+        if manifest is not None:
+            rows = {r["source_file"]: r["rows"] for r in landed}
+            first_line = 2 if file_format == "csv" else 1
+            landing.check_records(rows, manifest, manifest_path(day), table, snapshot, first_line)
+    except Exception:
+        remove_run(lake.fs, lake.abspath(target), run_id)
+        raise
+    keep_only(lake.fs, lake.abspath(target), {r["path"] for r in landed})
+    masked = {r["source_file"]: r["cards_masked"] for r in landed}
+    return replace(_written(lake, target), cards_masked=masked), [f["path"] for f in files]
+
+
+def read_table(
+    spark: SparkSession,
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    columns: Sequence[str] | None = None,
+    only: tuple[str, Sequence[str]] | None = None,
+) -> DataFrame:
+    """One day of a lake table, with the schema its Parquet files were written with; only
+    `columns` of it when given (the data source reads just those columns from the files), and
+    with `only` = (column, values) just the rows holding one of the values (filtered as read)."""
+    infos = _day_files(lake, zone, table, day)
+    schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
+    if columns is not None:
+        schema = StructType([schema[c] for c in columns])
+    reader = (
+        spark.read.format("bank_lake")
+        .schema(schema)
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
+    )
+    if only is not None:
+        reader = reader.option("only", json.dumps({"column": only[0], "values": list(only[1])}))
+    return reader.load()
+
+
+def read_earlier(
+    spark: SparkSession,
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    days: int,
+    columns: Sequence[str],
+) -> DataFrame:
+    """The `days` days before `day` of a lake table as one frame, only `columns` (days without
+    files are skipped; no rows when none has any: the schema is then that of `day`)."""
+    before = [day - timedelta(days=n) for n in range(1, days + 1)]
+    infos = [i for d in before for i in lake.files(day_path(zone, table, d), ".parquet")]
+    first = infos[0] if infos else _day_files(lake, zone, table, day)[0]
+    schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(first.path)))
+    schema = StructType([schema[c] for c in columns])
+    if not infos:
+        return spark.createDataFrame([], schema)
+    return (
+        spark.read.format("bank_lake")
+        .schema(schema)
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
+        .load()
+    )
+
+
+def read_raw(
+    spark: SparkSession, lake: Lake, table: str, day: date, key: str, also: Sequence[str] = ()
+) -> tuple[DataFrame, DataFrame | None]:
+    """A raw day to stage, and its rows whose `key` landed more than once or is one of `also`
+    (None when there are none): the repeated keys come from the key column alone and the
+    reader keeps only their rows, so finding duplicates does not read the whole day a second
+    time."""
+    repeated = staging.repeated_keys(read_table(spark, lake, "raw", table, day, [key]), key)
+    raw = read_table(spark, lake, "raw", table, day)
+    wanted = sorted({*repeated, *also})
+    if not wanted:
+        return raw, None
+    return raw, read_table(spark, lake, "raw", table, day, only=(key, wanted))
+
+
+def staged_before(
+    lake: Lake, table: str, day: date, key: str, days: int
+) -> dict[str, tuple[str, date]]:
+    """The raw day's `key` values already staged on one of the `days` days before `day`, each
+    with the record_hash and day of that staging (the earliest, if several). Days not staged
+    (yet) are skipped.
+
+    Read on the driver like the checks: the day's raw keys and the earlier days' staged key and
+    record_hash only (1,000,000 postings a day: some 40 MB a day), one hash lookup of those in
+    the day's keys (Arrow's is_in) and only the few matches kept; no Spark job, nothing wide is
+    read or joined (3 earlier days of 1,000,000 postings: about 1 s). Staged keys are trimmed:
+    raw values are matched by their trimmed text, as staging types them (Spark's trim: spaces).
+
+    Re-running a day gives the same rows (it looks back only, never at itself or later days).
+    Re-staging an earlier day after a later one leaves the earlier day as it was; but when its
+    rows changed (a landing file replaced), the days after it within `days` judged their
+    re-deliveries against the old rows: re-stage them too, in order (one range backfill). A day
+    staged before an earlier day of its window existed did not see it: re-stage it after."""
+    earlier = [day - timedelta(days=back) for back in range(days, 0, -1)]  # the earliest first
+    parts = {
+        d: read_day(lake, "staged", table, d, [key, "record_hash"])
+        for d in earlier
+        if lake.files(day_path("staged", table, d), ".parquet")
+    }
+    if not parts:
+        return {}
+    raw = read_day(lake, "raw", table, day, [key])[key]
+    trimmed = pc.utf8_trim(raw, " ")
+    staged = pa.concat_tables(parts.values())
+    hits = pc.indices_nonzero(pc.is_in(staged[key], value_set=trimmed))
+    if len(hits) == 0:  # the usual day: nothing re-sent
+        return {}
+    ends = list(itertools.accumulate(t.num_rows for t in parts.values()))
+    found: dict[str, tuple[str, date]] = {}
+    taken = staged.take(hits)
+    for i, k, h in zip(hits.to_pylist(), *(taken[c].to_pylist() for c in (key, "record_hash"))):
+        found.setdefault(k, (h, list(parts)[bisect.bisect_right(ends, i)]))
+    if not found:
+        return {}
+    matched = pc.unique(raw.filter(pc.is_in(trimmed, value_set=pa.array(list(found)))))
+    return {v: found[v.strip(" ")] for v in matched.to_pylist()}
+
+
+def copy_to_warehouse(
+    spark: SparkSession, lake: Lake, zone: str, table: str, day: date, dsn: str, target: str
+) -> list[str]:
+    """COPY one day of a lake table into the PostgreSQL table `target` ("schema.name"), one
+    Spark task per Parquet file (see lib/warehouse_copy.py); the columns copied."""
+    infos = _day_files(lake, zone, table, day)
+    columns = pq.read_schema(lake.fs.open_input_file(infos[0].path)).names
+    (
+        spark.read.format("bank_pg_copy")
+        .option("lake", lake.config.to_json())
+        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
+        .option("dsn", dsn)
+        .option("table", target)
+        .option("columns", json.dumps(columns))
+        .load()
+        .collect()
+    )
+    return columns
+
+
+def _day_files(lake: Lake, zone: str, table: str, day: date):
+    relative = day_path(zone, table, day)
+    infos = lake.files(relative, ".parquet")
+    if not infos:
+        raise LakeError(
+            f"{zone}/{table} has no data for {day} at {lake.uri(relative)}: "
+            f"materialize [{zone}, {table}] for partition {day} first"
+        )
+    return infos
+
+
+def write_table(df: DataFrame, lake: Lake, zone: str, table: str, day: date) -> Written:
+    """Replace one day of a lake table with `df` (old files go only once the write succeeded)."""
+    return _write(df, lake, day, {None: (zone, table, None)})[None]
+
+
+def write_split(
+    df: DataFrame,
+    lake: Lake,
+    day: date,
+    route_column: str,
+    routes: dict[str, tuple[str, str, list[str]]],
+) -> dict[str, Written]:
+    """One pass over `df`, each row to the table of its `route_column` value.
+
+    `routes` maps a value to (zone, table, columns); rows with any other value are not written.
+    """
+    return _write(df, lake, day, routes, route_column)
+
+
+def _write(df, lake: Lake, day: date, routes: dict, route_column: str | None = None) -> dict:
+    lake.ensure_ready()
+    spec = [
+        {"dir": day_path(zone, table, day), "columns": columns, "value": value}
+        for value, (zone, table, columns) in routes.items()
+    ]
+    writer = (
+        df.write.format("bank_lake")
+        .mode("overwrite")
+        .option("lake", lake.config.to_json())
+        .option("routes", json.dumps(spec))
+        .option("run_id", uuid.uuid4().hex[:12])
+    )
+    if route_column:
+        writer = writer.option("route_column", route_column)
+    writer.save()
+    arrow_schema = to_arrow_schema(df.schema, timezone="UTC")
+    out = {}
+    for value, route in zip(routes, spec):
+        relative = route["dir"]
+        if not lake.files(relative, ".parquet"):  # an empty day still records its schema
+            schema = arrow_schema
+            if route["columns"]:
+                schema = pa.schema([arrow_schema.field(c) for c in route["columns"]])
+            buffer = pa.BufferOutputStream()
+            pq.write_table(schema.empty_table(), buffer, compression="snappy")
+            lake.write_bytes(f"{relative}/part-empty.parquet", buffer.getvalue().to_pybytes())
+        out[value] = _written(lake, relative)
+    return out
+
+
+def _written(lake: Lake, relative: str) -> Written:
+    infos = lake.files(relative, ".parquet")
+    return Written(
+        rows=_parquet_rows(lake, infos),
+        bytes=sum(i.size for i in infos),
+        files=len(infos),
+        uri=lake.uri(relative),
+    )
+
+
+def count_rows(lake: Lake, zone: str, table: str, day: date) -> int:
+    """Rows of one day of a lake table, from the Parquet footers (no data is read)."""
+    return _parquet_rows(lake, lake.files(day_path(zone, table, day), ".parquet"))
+
+
+def read_day(
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    columns: list[str] | None = None,
+    dictionary: Sequence[str] = (),
+) -> pa.Table:
+    """One day of a lake table read on the driver, only `columns` if given: for checks and
+    small summaries, without a Spark job. `dictionary` columns (few distinct values, such as
+    file names) are read dictionary-encoded, much faster than as strings."""
+    files = lake.files(day_path(zone, table, day), ".parquet")
+    if not files:
+        raise LakeError(f"{zone}/{table} has no files for {day}: materialize it first")
+    return pa.concat_tables(
+        pq.read_table(
+            lake.fs.open_input_file(i.path), columns=columns, read_dictionary=list(dictionary)
+        )
+        for i in files
+    )
+
+
+def value_counts(lake: Lake, zone: str, table: str, day: date, column: str) -> dict[str, int]:
+    """Rows per value of one column of a day's table (quarantined rows per rule, ...)."""
+    counts = pc.value_counts(read_day(lake, zone, table, day, [column])[column]).to_pylist()
+    return dict(sorted((c["values"], c["counts"]) for c in counts))
+
+
+def _parquet_rows(lake: Lake, infos) -> int:
+    return sum(pq.ParquetFile(lake.fs.open_input_file(i.path)).metadata.num_rows for i in infos)

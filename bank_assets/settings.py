@@ -1,0 +1,137 @@
+"""Configuration: the one place that reads the environment.
+
+Each component connects to PostgreSQL as its own role (bank_assets/io/warehouse/access.py): the
+pipeline as the loader, Dagster's instance as the Dagster role, analysts' commands as the analyst.
+
+Nothing here reads the environment at import time: `Settings.from_env()` runs when a resource
+is first used (or when the CLI starts), so loading the definitions never needs a variable, a
+server or a JVM. Every environment (embedded default, docker-compose, a cluster) uses the same
+resource keys: `spark`, `lake`, `warehouse`.
+
+Variables (all optional; unset means the embedded default):
+
+  BANK_ASSETS_HOME           state directory (default: <project>/.bank_assets)
+  BANK_ASSETS_LAKE_URL       s3://bucket/prefix or a local directory (default: $HOME/lake)
+  BANK_ASSETS_S3_ENDPOINT    S3 endpoint URL, e.g. http://minio:9000 (MinIO); unset = AWS
+  BANK_ASSETS_S3_ACCESS_KEY  S3 access key (secret: never put it in code or config files)
+  BANK_ASSETS_S3_SECRET_KEY  S3 secret key
+  BANK_ASSETS_S3_REGION      S3 region (default us-east-1)
+  BANK_ASSETS_PG_DSN         the loader's PostgreSQL DSN (role bank_loader: DDL and loads; the
+                             pipeline); unset = embedded PostgreSQL under $HOME/postgres, with
+                             generated passwords in $HOME/postgres.secrets.json (0600)
+  BANK_ASSETS_ANALYST_DSN    the read-only analyst's DSN (role bank_analyst: `bank-assets query`
+                             and `dq`, masked personal data); needed when BANK_ASSETS_PG_DSN is set
+  DAGSTER_PG_URL             Dagster's instance storage (role bank_dagster, database dagster;
+                             postgresql+psycopg2://...); needed when BANK_ASSETS_PG_DSN is set
+  BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
+                             sc://host:15002 (Spark Connect)
+  BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+  BANK_ASSETS_JVM_CACHE      where the Spark driver's class archive is kept (default:
+                             $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
+                             state directory, so a fresh home (each bench) still starts Spark fast
+  BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
+  DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
+                             `dagster` of the embedded server
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bank_assets.io.lake import LakeConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ConfigurationError(ValueError):
+    """The environment's configuration is incomplete or inconsistent; the message says how."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration read from the environment, with the embedded defaults filled in."""
+
+    home: Path
+    lake_url: str
+    s3_endpoint: str | None
+    s3_access_key: str | None
+    s3_secret_key: str | None
+    s3_region: str
+    pg_dsn: str | None
+    analyst_pg_dsn: str | None
+    dagster_pg_url: str | None
+    spark_master: str
+    spark_driver_memory: str
+    jvm_cache: Path
+    alert_webhook: str | None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("BANK_ASSETS_HOME") or PROJECT_ROOT / ".bank_assets").resolve()
+        return cls(
+            home=home,
+            lake_url=env.get("BANK_ASSETS_LAKE_URL") or str(home / "lake"),
+            s3_endpoint=env.get("BANK_ASSETS_S3_ENDPOINT") or None,
+            s3_access_key=env.get("BANK_ASSETS_S3_ACCESS_KEY") or None,
+            s3_secret_key=env.get("BANK_ASSETS_S3_SECRET_KEY") or None,
+            s3_region=env.get("BANK_ASSETS_S3_REGION") or "us-east-1",
+            pg_dsn=env.get("BANK_ASSETS_PG_DSN") or None,
+            analyst_pg_dsn=env.get("BANK_ASSETS_ANALYST_DSN") or None,
+            dagster_pg_url=env.get("DAGSTER_PG_URL") or None,
+            spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
+            spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            jvm_cache=Path(
+                env.get("BANK_ASSETS_JVM_CACHE")
+                or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
+            ),
+            alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
+        )
+
+    @property
+    def lake_config(self) -> LakeConfig:
+        return LakeConfig(
+            url=self.lake_url,
+            s3_endpoint=self.s3_endpoint,
+            s3_access_key=self.s3_access_key,
+            s3_secret_key=self.s3_secret_key,
+            s3_region=self.s3_region,
+        )
+
+    def dsn(self) -> str:
+        """The loader's PostgreSQL DSN; starts the embedded server when none is configured."""
+        if self.pg_dsn:
+            return self.pg_dsn
+        from bank_assets.io.warehouse.embedded import embedded_postgres_dsn
+
+        return embedded_postgres_dsn(self.home / "postgres")
+
+    def analyst_dsn(self) -> str:
+        """The read-only analyst's DSN (sees personal data masked)."""
+        if self.analyst_pg_dsn:
+            return self.analyst_pg_dsn
+        if self.pg_dsn:
+            raise ConfigurationError(
+                "BANK_ASSETS_PG_DSN is set but BANK_ASSETS_ANALYST_DSN is not: analyst commands "
+                "connect as the read-only role bank_analyst; set BANK_ASSETS_ANALYST_DSN too"
+            )
+        from bank_assets.io.warehouse.embedded import embedded_analyst_dsn
+
+        return embedded_analyst_dsn(self.home / "postgres")
+
+    def dagster_url(self) -> str:
+        """Dagster's instance storage URL (SQLAlchemy form, driver psycopg2)."""
+        if self.dagster_pg_url:
+            return self.dagster_pg_url
+        if self.pg_dsn:
+            raise ConfigurationError("set DAGSTER_PG_URL too when BANK_ASSETS_PG_DSN is set")
+        from bank_assets.io.warehouse.embedded import embedded_dagster_dsn
+
+        # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3, failing on NOTIFY)
+        dsn = embedded_dagster_dsn(self.home / "postgres")
+        return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
