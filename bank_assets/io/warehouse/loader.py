@@ -42,7 +42,7 @@ from bank_assets.model.tables import TABLES, WarehouseTable
 if TYPE_CHECKING:
     from bank_assets.model.quality import Result
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
 DDL_LOCK = 7_314_159  # advisory lock id guarding DDL application
 # Advisory locks of live loads: the high 16 bits of the bigint key say "load" (DDL_LOCK and the
 # day locks of lib/day_locks.py have other high bits), the low 48 bits are the load's id, the
