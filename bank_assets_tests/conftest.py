@@ -103,9 +103,8 @@ def analyst_dsn(pg_data: Path, pg_dsn: str) -> str:
 
 @pytest.fixture(scope="session")
 def spark():
-    from bank_assets.settings import Settings
-
     from bank_assets.io.spark.session import get_session
+    from bank_assets.settings import Settings
 
     # The class archive cache the pipeline uses (a cache: the suite starts Spark faster too)
     session = get_session("local[2]", driver_memory="2g", class_cache=Settings.from_env().jvm_cache)
@@ -133,9 +132,8 @@ def resources(spark, s3_lake_url, pg_dsn) -> dict:
 @pytest.fixture()
 def lake(s3_lake_url):
     """The S3 lake of one test, configured from the environment as a user would."""
-    from bank_assets.settings import Settings
-
     from bank_assets.io.lake import Lake
+    from bank_assets.settings import Settings
 
     return Lake(dataclasses.replace(Settings.from_env().lake_config, url=s3_lake_url))
 
@@ -148,3 +146,14 @@ def local_lake(tmp_path: Path):
 
 
 DAY = date(2026, 11, 20)
+
+
+RUNGS = ("unit", "spark", "io", "dagster", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked with its rung, the folder it lives in (`pytest -m unit` etc.)."""
+    for item in items:
+        rung = Path(item.path).parent.name
+        if rung in RUNGS:
+            item.add_marker(getattr(pytest.mark, rung))

@@ -9,9 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from bank_assets.settings import Settings
-
 from bank_assets.io.spark.session import class_archive
+from bank_assets.settings import Settings
 
 JAVA = shutil.which("java") or "java"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bank_assets_tests.conftest import DAY
-from bank_assets_tests.test_access import private_modes
-from bank_assets_tests.test_alerts import webhook  # noqa: F401 (a fixture)
+from bank_assets_tests.dagster.test_alerts import webhook  # noqa: F401 (a fixture)
+from bank_assets_tests.io.test_access import private_modes
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +122,7 @@ def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webh
     from bank_assets.io.warehouse.day_locks import hold_days
     from bank_assets.io.warehouse.loader import Warehouse
     from bank_assets.resources import WarehouseResource
-    from bank_assets_tests.test_pipeline import checksum
+    from bank_assets_tests.e2e.test_pipeline import checksum
 
     url, received = webhook
     cli("simulate", "--date", DAY.isoformat(), "--transactions", "200", env=home)
@@ -153,10 +153,9 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
     """A day whose manifest disagrees with its files, run twice from the command line: each
     run writes its run_failure, the failed blocking check is one row (the latest run's), no
     rule warning is repeated, and the previous day is intact."""
-    from bank_assets.settings import Settings
-
     from bank_assets.io.lake import Lake
-    from bank_assets_tests.test_pipeline import query
+    from bank_assets.settings import Settings
+    from bank_assets_tests.e2e.test_pipeline import query
 
     previous = DAY - timedelta(days=1)
     cli(

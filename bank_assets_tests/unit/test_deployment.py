@@ -110,7 +110,8 @@ def test_compose_environment_configures_minio_and_postgres():
 
 def test_postgres_init_creates_the_three_roles_with_passwords_from_the_environment():
     """docker/postgres-init.sh creates the roles the code connects as
-    (bank_assets.io.warehouse.access), each with the password compose passes from .env, and their databases."""
+    (bank_assets.io.warehouse.access), each with the password compose passes from .env, and
+    their databases."""
     init = (PROJECT_ROOT / "docker" / "postgres-init.sh").read_text()
     postgres = SERVICES["postgres"]
     assert (

@@ -28,7 +28,7 @@ from bank_assets.resources import WarehouseResource
 from bank_assets_tests.conftest import DAY
 
 OTHER = DAY - timedelta(days=1)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def query(dsn: str, statement, params=()) -> list[tuple]:
@@ -117,7 +117,7 @@ def start_load(dsn: str, qualified: str, day: date, n: int, tag: str) -> subproc
     """`load_rows(..., pause=True)` in another process; returns once its rows are copied."""
     code = (
         "import sys; from datetime import date; "
-        "from bank_assets_tests.test_faults import load_rows; "
+        "from bank_assets_tests.dagster.test_faults import load_rows; "
         "load_rows(sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3]), int(sys.argv[4]), "
         "sys.argv[5], pause=True)"
     )
