@@ -1,0 +1,129 @@
+"""What operator and developer commands share: the Dagster home, running days as one run in an
+instance, the alerts of a failed run, the figures of a run, DSNs fit to print."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+from bank_assets.settings import PROJECT_ROOT, Settings
+
+JOB = "daily_warehouse"
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME with the project's dagster.yaml; instance storage in PostgreSQL.
+
+    With no DAGSTER_PG_URL set, the embedded PostgreSQL server also holds the Dagster instance
+    (database `dagster`, role bank_dagster), so the UI, the daemon and the CLI share runs and
+    materializations.
+    """
+    home = settings.dagster_home()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    (home / "dagster.yaml").chmod(0o600)
+    os.environ["DAGSTER_HOME"] = str(home)
+    # as the Dagster role, which reaches its own database only
+    os.environ["DAGSTER_PG_URL"] = settings.dagster_url()
+    return home
+
+
+def redacted(dsn: str) -> str:
+    """A DSN fit to print: the password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", dsn)
+
+
+def run_days(instance, start: date, end: date, log_level: str = "INFO"):
+    """Materialize every asset for days start..end as one run (single-run backfill).
+
+    A failed run writes its failure alerts as the daemon's sensor does for its runs (dq.alerts
+    and the webhook), then exits with what failed."""
+    from bank_assets.definitions import defs
+
+    job = defs().resolve_job_def(JOB)
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if start == end:
+        result = job.execute_in_process(
+            run_config=config,
+            instance=instance,
+            partition_key=start.isoformat(),
+            raise_on_error=False,
+        )
+    else:
+        tags = {
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        }
+        result = job.execute_in_process(
+            run_config=config, instance=instance, tags=tags, raise_on_error=False
+        )
+    if not result.success:
+        raise SystemExit(failed_run(instance, result))
+    return result
+
+
+def failed_run(instance, result) -> str:
+    """Write the failure alerts of a failed in-process run; what to tell the user."""
+    import dagster as dg
+
+    from bank_assets.builders.alerts import alert_failed_run
+    from bank_assets.io.alerts import AlertDeliveryError
+    from bank_assets.io.warehouse.loader import Warehouse, WarehouseError
+    from bank_assets.resources import AlertsResource
+
+    run = instance.get_run_by_id(result.run_id)
+    failure = next(
+        (e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE), None
+    )
+    steps = result.get_step_failure_events()
+    errors = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in steps]
+    if not errors and failure and failure.event_specific_data and failure.event_specific_data.error:
+        errors.append(_root_cause(failure.event_specific_data.error))  # before any step
+    message = failure.message if failure else "the run did not succeed"
+    told = f"run {run.run_id} failed: " + ("; ".join(errors) or message)
+    try:
+        alert_failed_run(
+            instance,
+            run,
+            message,
+            [e.step_key for e in steps],
+            Warehouse(Settings.from_env().dsn()),
+            AlertsResource().webhook,
+        )
+    except (WarehouseError, AlertDeliveryError) as e:
+        return f"{told}\nits failure alert was not delivered: {e}"
+    return f"{told}\nfailure alert written to dq.alerts"
+
+
+def _root_cause(error) -> str:
+    """The message of the error a Dagster error info wraps (e.g. the resource's own error), on
+    one line."""
+    while error.cause is not None:
+        error = error.cause
+    return " ".join(error.message.split())
+
+
+def checks_seconds(result) -> float:
+    """Seconds the run's asset checks took: per asset, the `checks_seconds` its checks share."""
+    per_asset: dict[str, float] = {}
+    for evaluation in result.get_asset_check_evaluations():
+        seconds = evaluation.metadata.get("checks_seconds")
+        if seconds is not None:
+            per_asset[evaluation.asset_key.to_user_string()] = seconds.value
+    return sum(per_asset.values())
+
+
+def asset_figures(result) -> dict[str, dict]:
+    """Per asset: rows and seconds, from the run's materialization metadata."""
+    figures = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        meta = {k: v.value for k, v in mat.metadata.items()}
+        figures[mat.asset_key.to_user_string()] = {
+            "rows": meta.get("dagster/row_count"),
+            "seconds": meta.get("seconds"),
+        }
+    return figures

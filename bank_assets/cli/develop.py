@@ -1,0 +1,206 @@
+"""Developer commands: simulate the source systems, a demo day, the benchmark, the Dagster UI on
+the embedded stack, and stopping its PostgreSQL server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from bank_assets.cli.common import (
+    asset_figures,
+    checks_seconds,
+    prepare_dagster_home,
+    redacted,
+    run_days,
+)
+from bank_assets.settings import PROJECT_ROOT, Settings
+
+
+def _progress(enabled: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(desc="simulate", unit="step", disable=not enabled, leave=False)
+
+    def step(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update(1)
+
+    return step, bar
+
+
+class PeakRss:
+    """Peak resident memory of this process and its children (JVM, Python workers), sampled."""
+
+    def __init__(self, interval: float = 0.2):
+        import psutil
+
+        self.proc, self.peak, self.interval = psutil.Process(), 0, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for p in [self.proc, *self.proc.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a child may exit while we look
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def cmd_simulate(args) -> int:
+    from bank_assets.io.lake import Lake
+    from bank_assets.simulator import simulate
+
+    settings = Settings.from_env()
+    lake = Lake(settings.lake_config)
+    step, bar = _progress(sys.stderr.isatty())
+    started = time.perf_counter()
+    results = simulate(
+        lake, args.date, args.days, args.transactions, args.seed, args.defect_scale, step
+    )
+    bar.close()
+    for r in results:
+        tables = r.manifest["tables"]
+        counts = ", ".join(f"{t} {v['rows']:,}" for t, v in tables.items())
+        print(f"landed {r.day}: {counts}")
+    print(f"in {time.perf_counter() - started:.1f}s under {lake.uri('landing')}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    import dagster as dg
+
+    from bank_assets.io.lake import Lake
+    from bank_assets.io.warehouse.loader import Warehouse
+    from bank_assets.simulator import simulate
+
+    settings = Settings.from_env()
+    lake = Lake(settings.lake_config)
+    print(f"simulating {args.transactions:,} transactions for {args.date} ...")
+    t0 = time.perf_counter()
+    simulate(lake, args.date, 1, args.transactions, args.seed)
+    t1 = time.perf_counter()
+    prepare_dagster_home(settings)
+    print("materializing every asset of the partition (Spark, then PostgreSQL) ...")
+    with dg.DagsterInstance.get() as instance:
+        result = run_days(instance, args.date, args.date, log_level="WARNING")
+    t2 = time.perf_counter()
+    figures = asset_figures(result)
+    print(f"\n{'asset':<34}{'rows':>12}{'seconds':>10}")
+    for key in sorted(figures):
+        f = figures[key]
+        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}")
+    status = Warehouse(settings.dsn()).status()
+    print(f"\n{'warehouse table':<34}{'rows':>12}  (of the day; whole table if not per day)")
+    for name, t in status["tables"].items():
+        rows = t["partitions"].get(args.date.isoformat(), 0) if t["partitions"] else t["rows"]
+        print(f"{name:<34}{rows:>12,}")
+    print(
+        f"\nsimulated in {t1 - t0:.1f}s, materialized in {t2 - t1:.1f}s"
+        f"\nlake:      {lake.uri('')}"
+        f"\nwarehouse: {redacted(settings.dsn())}"
+        f"\nUI:        make dev, then open http://localhost:3000 (asset graph, runs, metadata)"
+        f"\nquality:   .venv/bin/bank-assets dq --date {args.date} (checks and quarantine)"
+    )
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import dagster as dg
+
+    from bank_assets.io.lake import Lake
+    from bank_assets.simulator import simulate
+
+    home = Path(args.home or Settings.from_env().home / "bench").resolve()
+    if (home / "postgres").exists():  # every bench starts from an empty lake and warehouse
+        from bank_assets.io.warehouse.embedded import stop_embedded_postgres
+
+        stop_embedded_postgres(home / "postgres")
+    shutil.rmtree(home, ignore_errors=True)
+    os.environ["BANK_ASSETS_HOME"] = str(home)
+    os.environ.pop("BANK_ASSETS_LAKE_URL", None)
+    settings = Settings.from_env()
+    lake = Lake(settings.lake_config)
+    start = args.date
+    end = start + timedelta(days=args.days - 1)
+    t0 = time.perf_counter()
+    simulate(lake, start, args.days, args.transactions, args.seed)
+    simulate_seconds = time.perf_counter() - t0
+    settings.dsn()  # start the embedded server before timing the pipeline
+    with PeakRss() as rss, dg.DagsterInstance.ephemeral() as instance:
+        t1 = time.perf_counter()
+        result = run_days(instance, start, end, log_level="WARNING")
+        total = time.perf_counter() - t1
+    if not settings.pg_dsn:  # the bench's own embedded server is not needed afterwards
+        from bank_assets.io.warehouse.embedded import stop_embedded_postgres
+
+        stop_embedded_postgres(settings.home / "postgres")
+    figures = asset_figures(result)
+    transactions = args.transactions * args.days
+    report = {
+        "transactions": transactions,
+        "days": args.days,
+        "simulate_seconds": round(simulate_seconds, 2),
+        "total_seconds": round(total, 2),
+        "checks_seconds": round(checks_seconds(result), 2),
+        "transactions_per_second": round(transactions / total),
+        "peak_rss_mb": rss.mb,
+        "cpus": os.cpu_count(),
+        "assets": figures,
+    }
+    for key in sorted(figures):
+        f = figures[key]
+        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}s")
+    print(
+        f"{transactions:,} transactions over {args.days} day(s): {total:.1f}s end to end "
+        f"({report['transactions_per_second']:,}/s), simulation {simulate_seconds:.1f}s, "
+        f"peak RSS {rss.mb:,.0f} MB, {os.cpu_count()} CPUs; asset checks "
+        f"{report['checks_seconds']:.1f}s of it ({report['checks_seconds'] / total:.0%})"
+    )
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def cmd_dev(args) -> int:
+    settings = Settings.from_env()
+    prepare_dagster_home(settings)
+    settings.dsn()
+    cmd = ["dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host]
+    cmd += ["-p", str(args.port)]
+    print(
+        f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
+    )
+    bin_dir = Path(sys.executable).parent
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.execvp(cmd[0], cmd)
+
+
+def cmd_stop(args) -> int:
+    from bank_assets.io.warehouse.embedded import stop_embedded_postgres
+
+    stopped = stop_embedded_postgres(Settings.from_env().home / "postgres")
+    print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    return 0

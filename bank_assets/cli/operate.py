@@ -1,0 +1,141 @@
+"""Operator commands: run days, and look at what the warehouse holds (status, data quality,
+analyst questions, raw card numbers, the data dictionary)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from bank_assets.cli.common import prepare_dagster_home, redacted, run_days
+from bank_assets.settings import ConfigurationError, Settings
+
+
+def cmd_backfill(args) -> int:
+    """Days start..end as one run in the Dagster instance (it shows in the UI)."""
+    import dagster as dg
+
+    from bank_assets.builders.partitions import partition_exists
+    from bank_assets.io.lake import Lake
+
+    start, end = args.start, args.end or args.start
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    future = [d.isoformat() for d in days if not partition_exists(d)]
+    if future:
+        raise SystemExit(f"not partitions (yet): {', '.join(future)}; a day is one once it is over")
+    settings = Settings.from_env()
+    landed = set(Lake(settings.lake_config).manifest_days())
+    missing = [d.isoformat() for d in days if d not in landed]
+    if missing:
+        raise SystemExit(
+            f"not landed (no manifest), nothing was run: {', '.join(missing)}. "
+            "Land them first, e.g. `bank-assets simulate --date DAY`."
+        )
+    prepare_dagster_home(settings)
+    with dg.DagsterInstance.get() as instance:
+        started = time.perf_counter()
+        result = run_days(instance, start, end)
+    print(
+        f"run {result.run_id}: {start}..{end} materialized in {time.perf_counter() - started:.1f}s"
+    )
+    return 0
+
+
+def cmd_status(args) -> int:
+    from bank_assets.io.warehouse.loader import Warehouse
+
+    status = Warehouse(Settings.from_env().dsn()).status()
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    for name, t in status["tables"].items():
+        days = ", ".join(f"{d}: {n:,}" for d, n in t["partitions"].items()) or "-"
+        print(f"{name:<26}{t['rows']:>12,}  {days}")
+    return 0
+
+
+def cmd_query(args) -> int:
+    from bank_assets.analyst import queries
+
+    if args.list or not args.name:
+        for name, question in queries.catalogue().items():
+            print(f"{name:<34}{question}")
+        return 0
+    try:
+        answer = queries.run(Settings.from_env().analyst_dsn(), args.name, args.date)
+    except KeyError as e:
+        print(e.args[0], file=sys.stderr)
+        return 2
+    print(f"{queries.catalogue()[args.name]}  [{args.date}]")
+    print(queries.table(answer))
+    return 0
+
+
+def cmd_dq(args) -> int:
+    """The `data_quality` analyst query for a day (sql/queries), from dq.results."""
+    from bank_assets.analyst import queries
+    from bank_assets.io.warehouse.loader import Warehouse
+
+    settings = Settings.from_env()
+    Warehouse(settings.dsn()).apply_ddl()  # dq.results exists even before the first run
+    answer = queries.run(settings.analyst_dsn(), "data_quality", args.date)
+    if args.json:
+        print(json.dumps([dict(zip(answer.columns, r)) for r in answer.rows]))
+        return 0
+    if not answer.rows:
+        print(f"no data-quality results for {args.date}: run the day first", file=sys.stderr)
+        return 1
+    print(f"{queries.catalogue()['data_quality']}  [{args.date}]")
+    print(queries.table(answer))
+    return 0
+
+
+def cmd_scan_cards(args) -> int:
+    """Raw card numbers anywhere the pipeline stores data (bank_assets/io/card_scan.py): each
+    finding on a line (place, row, the number masked) and exit 1, or a one-line summary and
+    exit 0."""
+    from bank_assets.io import card_scan
+    from bank_assets.io.lake import Lake
+
+    settings = Settings.from_env()
+    lake, dsn = Lake(settings.lake_config), settings.dsn()
+    scanned = card_scan.Scanned()
+    found = 0
+    sources = [card_scan.scan_lake(lake, scanned, args.include_landing)]
+    sources.append(card_scan.scan_database(dsn, "warehouse", scanned))
+    try:
+        dagster_url = settings.dagster_url()
+    except ConfigurationError:  # an external warehouse without DAGSTER_PG_URL: not ours to scan
+        dagster_url = None
+    dagster = card_scan.dagster_database(dsn, dagster_url)
+    if dagster:
+        sources.append(card_scan.scan_database(dagster, "dagster", scanned))
+    for source in sources:
+        for finding in source:
+            print(finding)
+            found += 1
+    zones = [*card_scan.PIPELINE_ZONES, *(["landing"] if args.include_landing else [])]
+    covered = (
+        f"{scanned.files:,} lake files ({', '.join(zones)}) under {lake.uri('')}, "
+        f"{scanned.columns:,} text columns in {' and '.join(scanned.databases)} "
+        f"({redacted(dsn)}{', ' + redacted(dagster) if dagster else ''})"
+    )
+    if found:
+        print(f"{found:,} raw card number(s) found, in {covered}", file=sys.stderr)
+        return 1
+    print(f"no raw card number in {covered}")
+    return 0
+
+
+def cmd_dictionary(args) -> int:
+    from bank_assets.analyst.dictionary import markdown
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(markdown(Settings.from_env().dsn()))
+    print(f"wrote {out}")
+    return 0
