@@ -1,19 +1,23 @@
-# The two commands: `make demo` and `make test`. Both set up .venv from pyproject.toml first.
+# The two commands: `make demo` and `make test`. Both set up .venv first, installing the
+# versions pinned in requirements.lock (`make lock` re-resolves it from pyproject.toml).
 # Needs Python 3.11+ (python3, or PYTHON=...) and Java 17+ (for Spark).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATE ?=
 TRANSACTIONS ?= 100000
+LOCK := requirements.lock
+LOCK_FLAGS ?=
 
-.PHONY: demo test dev bench status lint stop clean
+.PHONY: demo test dev bench status lint stop clean lock
 
-$(VENV)/.installed: pyproject.toml
+# re-run when the dependencies or their pins change
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bank_assets needs Python 3.11+; set PYTHON=...")'
 	@command -v java >/dev/null || { echo "bank_assets needs Java 17+ for Spark (java not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $@
 
 demo: $(VENV)/.installed  ## simulate one day and materialize every asset of it
@@ -40,6 +44,10 @@ lint: $(VENV)/.installed
 
 stop: $(VENV)/.installed  ## stop the embedded PostgreSQL server
 	$(BIN)/bank-assets stop
+
+lock:  ## re-resolve requirements.lock after editing pyproject.toml (LOCK_FLAGS=--upgrade: newest allowed)
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet -c $(LOCK) uv; }
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 $(LOCK_FLAGS) -o $(LOCK)
 
 clean:  ## remove the virtual environment and all local state (lake, warehouse, Dagster)
 	rm -rf $(VENV) .bank_assets
