@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from datetime import UTC, datetime
 
 import dagster as dg
 import psycopg
 
+from bank_assets.model.sources import TRANSACTIONS
 from bank_assets.model.tables import TABLES
 
 
@@ -25,6 +27,32 @@ def checksum(dsn: str) -> dict[str, tuple[int, str]]:
         rows = query(dsn, f"select t::text from {table} t order by t::text")
         out[table] = (len(rows), hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest())
     return out
+
+
+def day_checksum(dsn: str, day) -> dict[str, tuple[int, str]]:
+    """The rows of one day in every table loaded per day, hashed (to prove a day intact)."""
+    out = {}
+    for name, table in TABLES.items():
+        if table.load == "replace_day":
+            rows = query(
+                dsn, f"select t::text from {name} t where batch_id = %s order by 1", (day,)
+            )
+            out[name] = (len(rows), hashlib.sha256("".join(r[0] for r in rows).encode()).digest())
+    return out
+
+
+def load_tables(dsn: str) -> list[str]:
+    """The private load tables in the warehouse (staging.*, dw.<fact>_p<day>_<id>): none is
+    left once every load is over."""
+    return [
+        r[0]
+        for r in query(
+            dsn,
+            "select n.nspname || '.' || c.relname from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r' and "
+            "(n.nspname = 'staging' or c.relname ~ '_p[0-9]{8}_[0-9a-f]{12}$') order by 1",
+        )
+    ]
 
 
 def pipeline_resources(lake_url: str, dsn: str) -> dict:
@@ -61,6 +89,43 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetC
         (e.asset_key.to_user_string(), e.check_name): e
         for e in result.get_asset_check_evaluations()
     }
+
+
+# A landed transaction line that stages (tests change a field or two).
+VALID_TRANSACTION = {
+    "transaction_id": "TX1",
+    "account_id": "A1",
+    "posted_at": "2026-11-20T10:00:00Z",
+    "transaction_type": "CARD_PAYMENT",
+    "channel": "POS",
+    "direction": "DEBIT",
+    "amount": "12.50",
+    "currency": "EUR",
+    "balance_after": "100.00",
+    "status": "POSTED",
+    "merchant_id": "M0000001",
+    "merchant_name": "Cafe",
+    "mcc": "5812",
+    "counterparty_iban": "",
+    "transfer_id": "",
+    "card_masked": "497010******1234",
+    "country": "FR",
+    "description": "CARD PAYMENT Cafe",
+}
+LANDED = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+
+
+def raw_transactions(spark, rows: list[dict]):
+    """Raw transactions rows as `land_raw` writes them, each `VALID_TRANSACTION` changed by one
+    dict of `rows` (`_raw_line`: a malformed line), from line 2 of one landed file."""
+    data = []
+    for line, row in enumerate(rows, start=2):
+        values = {**VALID_TRANSACTION, **row}
+        malformed = values.pop("_raw_line", None)
+        source = [None if malformed else values[c] for c in TRANSACTIONS.columns]
+        error = "expected 17 fields, found 3" if malformed else None
+        data.append((*source, "landing/t/part-0.csv", line, LANDED, malformed, error))
+    return spark.createDataFrame(data, TRANSACTIONS.raw_schema())
 
 
 @functools.cache

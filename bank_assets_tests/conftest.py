@@ -120,13 +120,10 @@ def s3_lake_url(s3_env, request) -> str:
 
 @pytest.fixture()
 def resources(spark, s3_lake_url, pg_dsn) -> dict:
-    from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+    """The pipeline's resources on the test's lake and database."""
+    from bank_assets_tests.builders import pipeline_resources
 
-    return {
-        "spark": SparkResource(master="local[2]"),
-        "lake": LakeResource(url=s3_lake_url),
-        "warehouse": WarehouseResource(dsn=pg_dsn),
-    }
+    return pipeline_resources(s3_lake_url, pg_dsn)
 
 
 @pytest.fixture()

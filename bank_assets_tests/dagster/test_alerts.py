@@ -8,12 +8,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
-import psycopg
 import pytest
 
 from bank_assets.defs.alerts import failure_alerts
 from bank_assets.io.alerts import AlertDeliveryError
 from bank_assets.resources import AlertsResource, WarehouseResource
+from bank_assets_tests.builders import query
 
 
 @pytest.fixture()
@@ -83,10 +83,9 @@ def test_failed_run_and_blocking_check_raise_alerts_once(pg_dsn, webhook):
         run, failure = failed_run(instance)
         evaluate(instance, run, failure, pg_dsn, url)
         evaluate(instance, run, failure, pg_dsn, url)  # the same run again: no duplicates
-    with psycopg.connect(pg_dsn) as conn:
-        rows = conn.execute(
-            "select kind, severity, run_id, message, details from dq.alerts order by alert_id"
-        ).fetchall()
+    rows = query(
+        pg_dsn, "select kind, severity, run_id, message, details from dq.alerts order by alert_id"
+    )
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("run_failure", "error", run.run_id),
         ("check_failure", "fatal", run.run_id),
@@ -102,5 +101,4 @@ def test_unreachable_webhook_keeps_the_alert_and_says_so(pg_dsn):
         run, failure = failed_run(instance)
         with pytest.raises(AlertDeliveryError, match=r"alert webhook http://127\.0\.0\.1:9/"):
             evaluate(instance, run, failure, pg_dsn, "http://127.0.0.1:9/")
-    with psycopg.connect(pg_dsn) as conn:
-        assert conn.execute("select count(*) from dq.alerts").fetchone() == (1,)
+    assert query(pg_dsn, "select count(*) from dq.alerts") == [(1,)]
