@@ -137,9 +137,11 @@ def definitions() -> dg.Definitions:
 
 
 def upstream_of(*keys: str) -> dg.AssetSelection:
-    """`keys` ("warehouse/fact_transactions") and everything they are built from: a slice of
-    the graph that a run can materialize on its own."""
-    return dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys)).upstream()
+    """`keys` ("warehouse/fact_transactions") and everything they are built from, with what
+    their steps write besides (a staged table's quarantine): a slice of the graph that a run
+    can materialize on its own."""
+    keys_ = [dg.AssetKey.from_user_string(k) for k in keys]
+    return dg.AssetSelection.assets(*keys_).upstream().required_multi_asset_neighbors()
 
 
 def materialize(resources: dict, selection=None, **kwargs) -> dg.ExecuteInProcessResult:
