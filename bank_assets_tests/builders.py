@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import psycopg
@@ -89,6 +91,23 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetC
         (e.asset_key.to_user_string(), e.check_name): e
         for e in result.get_asset_check_evaluations()
     }
+
+
+def private_modes(root: Path) -> list[str]:
+    """Everything under `root` that is not its owner's only: directories 0700, files 0600."""
+    wrong = []
+    for path in [root, *root.rglob("*")]:
+        st = path.lstat()
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            expected = 0o700
+        elif stat.S_ISLNK(st.st_mode):
+            continue
+        else:
+            expected = 0o600
+        if mode != expected:
+            wrong.append(f"{path} {oct(mode)}")
+    return wrong
 
 
 # A landed transaction line that stages (tests change a field or two).

@@ -8,13 +8,16 @@ runs real Spark jobs.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import socket
+import threading
 import uuid
 import warnings
 from collections.abc import Iterator
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -140,6 +143,27 @@ def local_lake(tmp_path: Path):
     from bank_assets.io.lake import Lake, LakeConfig
 
     return Lake(LakeConfig(url=str(tmp_path / "lake")))
+
+
+@pytest.fixture()
+def webhook():
+    """A webhook receiving alerts: a real HTTP server on loopback; (its URL, what it got)."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
 
 
 DAY = date(2026, 11, 20)

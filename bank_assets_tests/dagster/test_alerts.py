@@ -3,10 +3,6 @@ JSON messages to a webhook (a real HTTP server on loopback)."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import dagster as dg
 import pytest
 
@@ -14,26 +10,6 @@ from bank_assets.defs.alerts import failure_alerts
 from bank_assets.io.alerts import AlertDeliveryError
 from bank_assets.resources import AlertsResource, WarehouseResource
 from bank_assets_tests.builders import query
-
-
-@pytest.fixture()
-def webhook():
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
 
 
 @dg.asset

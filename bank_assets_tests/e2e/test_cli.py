@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bank_assets_tests.builders import checksum, query
+from bank_assets_tests.builders import checksum, private_modes, query
 from bank_assets_tests.conftest import DAY
-from bank_assets_tests.dagster.test_alerts import webhook  # noqa: F401 (a fixture)
-from bank_assets_tests.io.test_access import private_modes
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +98,7 @@ def alerts_of(dsn: str) -> list[tuple]:
     return query(dsn, "select kind, run_id, subject, message from dq.alerts order by alert_id")
 
 
-def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webhook):  # noqa: F811
+def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webhook):
     """Another run holds the day: a command-line run of it fails before writing anything,
     naming the holder, and writes its run_failure alert (row and webhook) as daemon runs do."""
     import dagster as dg
