@@ -34,11 +34,13 @@ from bank_assets_tests.conftest import DAY
 TRANSACTIONS = upstream_of("warehouse/fact_transactions")
 
 
+@pytest.mark.slow
 def test_a_day_that_has_not_landed_is_not_processed(resources, lake):
     with pytest.raises(LakeError, match="has not landed: no manifest"):
         materialize(resources, dg.AssetSelection.groups("raw"), partition_key="2026-11-01")
 
 
+@pytest.mark.slow
 def test_manifest_disagreeing_with_the_files_stops_before_the_warehouse(resources, lake, pg_dsn):
     (landed,) = simulate(lake, DAY, 1, 500, seed=4)
     manifest = landed.manifest
@@ -68,6 +70,7 @@ def _step_failure(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(messages)
 
 
+@pytest.mark.slow
 def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(resources, lake):
     from bank_assets.builders.assets import raw_asset
     from bank_assets.io.spark.tables import count_rows
@@ -103,6 +106,7 @@ def landed_rows(lake, table: str, day) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_a_quarantined_client_row_leaves_its_postings_on_its_previous_version(
     resources, lake, pg_dsn
 ):
