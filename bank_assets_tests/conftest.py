@@ -8,13 +8,16 @@ runs real Spark jobs.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import socket
+import threading
 import uuid
 import warnings
 from collections.abc import Iterator
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -120,13 +123,10 @@ def s3_lake_url(s3_env, request) -> str:
 
 @pytest.fixture()
 def resources(spark, s3_lake_url, pg_dsn) -> dict:
-    from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
+    """The pipeline's resources on the test's lake and database."""
+    from bank_assets_tests.builders import pipeline_resources
 
-    return {
-        "spark": SparkResource(master="local[2]"),
-        "lake": LakeResource(url=s3_lake_url),
-        "warehouse": WarehouseResource(dsn=pg_dsn),
-    }
+    return pipeline_resources(s3_lake_url, pg_dsn)
 
 
 @pytest.fixture()
@@ -143,6 +143,27 @@ def local_lake(tmp_path: Path):
     from bank_assets.io.lake import Lake, LakeConfig
 
     return Lake(LakeConfig(url=str(tmp_path / "lake")))
+
+
+@pytest.fixture()
+def webhook():
+    """A webhook receiving alerts: a real HTTP server on loopback; (its URL, what it got)."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
 
 
 DAY = date(2026, 11, 20)

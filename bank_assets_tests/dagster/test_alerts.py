@@ -3,37 +3,13 @@ JSON messages to a webhook (a real HTTP server on loopback)."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import dagster as dg
-import psycopg
 import pytest
 
 from bank_assets.defs.alerts import failure_alerts
 from bank_assets.io.alerts import AlertDeliveryError
 from bank_assets.resources import AlertsResource, WarehouseResource
-
-
-@pytest.fixture()
-def webhook():
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
+from bank_assets_tests.builders import query
 
 
 @dg.asset
@@ -83,10 +59,9 @@ def test_failed_run_and_blocking_check_raise_alerts_once(pg_dsn, webhook):
         run, failure = failed_run(instance)
         evaluate(instance, run, failure, pg_dsn, url)
         evaluate(instance, run, failure, pg_dsn, url)  # the same run again: no duplicates
-    with psycopg.connect(pg_dsn) as conn:
-        rows = conn.execute(
-            "select kind, severity, run_id, message, details from dq.alerts order by alert_id"
-        ).fetchall()
+    rows = query(
+        pg_dsn, "select kind, severity, run_id, message, details from dq.alerts order by alert_id"
+    )
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("run_failure", "error", run.run_id),
         ("check_failure", "fatal", run.run_id),
@@ -102,5 +77,4 @@ def test_unreachable_webhook_keeps_the_alert_and_says_so(pg_dsn):
         run, failure = failed_run(instance)
         with pytest.raises(AlertDeliveryError, match=r"alert webhook http://127\.0\.0\.1:9/"):
             evaluate(instance, run, failure, pg_dsn, "http://127.0.0.1:9/")
-    with psycopg.connect(pg_dsn) as conn:
-        assert conn.execute("select count(*) from dq.alerts").fetchone() == (1,)
+    assert query(pg_dsn, "select count(*) from dq.alerts") == [(1,)]

@@ -8,13 +8,11 @@ import sys
 import dagster as dg
 
 from bank_assets.builders.partitions import daily
-from bank_assets.definitions import defs as load_defs
-
-defs = load_defs()
+from bank_assets_tests.builders import definitions
 
 
 def asset_graph():
-    return defs.resolve_asset_graph()
+    return definitions().resolve_asset_graph()
 
 
 def test_four_layers_for_each_source_table():
@@ -72,9 +70,9 @@ def test_lineage_runs_landing_to_warehouse():
 
 
 def test_job_and_resources():
-    job = defs.resolve_job_def("daily_warehouse")
+    job = definitions().resolve_job_def("daily_warehouse")
     assert job.partitions_def == daily
-    assert set(defs.resources) == {"spark", "lake", "warehouse", "alerts"}
+    assert set(definitions().resources) == {"spark", "lake", "warehouse", "alerts"}
 
 
 def test_loading_definitions_starts_no_jvm_and_needs_no_environment():

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bank_assets_tests.builders import checksum, private_modes, query
 from bank_assets_tests.conftest import DAY
-from bank_assets_tests.dagster.test_alerts import webhook  # noqa: F401 (a fixture)
-from bank_assets_tests.io.test_access import private_modes
 
 pytestmark = pytest.mark.slow
 
@@ -95,25 +94,11 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
     assert private_modes(tmp_path / "home") == []
 
 
-def test_printed_dsns_hide_the_password():
-    from bank_assets.cli import redacted
-
-    assert redacted("postgresql://bank:s3cret@db:5432/bank") == "postgresql://bank:***@db:5432/bank"
-    assert (
-        redacted("postgresql://postgres:@/bank?host=/x") == "postgresql://postgres:@/bank?host=/x"
-    )
-
-
 def alerts_of(dsn: str) -> list[tuple]:
-    import psycopg
-
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(
-            "select kind, run_id, subject, message from dq.alerts order by alert_id"
-        ).fetchall()
+    return query(dsn, "select kind, run_id, subject, message from dq.alerts order by alert_id")
 
 
-def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webhook):  # noqa: F811
+def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webhook):
     """Another run holds the day: a command-line run of it fails before writing anything,
     naming the holder, and writes its run_failure alert (row and webhook) as daemon runs do."""
     import dagster as dg
@@ -122,7 +107,6 @@ def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webh
     from bank_assets.io.warehouse.day_locks import hold_days
     from bank_assets.io.warehouse.loader import Warehouse
     from bank_assets.resources import WarehouseResource
-    from bank_assets_tests.e2e.test_pipeline import checksum
 
     url, received = webhook
     cli("simulate", "--date", DAY.isoformat(), "--transactions", "200", env=home)
@@ -155,7 +139,6 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
     rule warning is repeated, and the previous day is intact."""
     from bank_assets.io.lake import Lake
     from bank_assets.settings import Settings
-    from bank_assets_tests.e2e.test_pipeline import query
 
     previous = DAY - timedelta(days=1)
     cli(

@@ -1,18 +1,17 @@
-"""End to end through Dagster: landing files on S3 -> raw -> staged -> curated -> PostgreSQL,
-with exact reconciliation against the simulator's manifest and idempotent re-runs (date ranges
-as one run: test_star_schema.py)."""
+"""End to end through Dagster, the whole graph: landing files on S3 -> raw -> staged -> curated
+-> PostgreSQL, with exact reconciliation against the simulator's manifest and idempotent
+re-runs, card numbers masked wherever stored, FX trouble stopping only what needs the rates
+(date ranges as one run: test_star_schema.py; slices of the graph: dagster/test_slices.py)."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 import subprocess
 import sys
-from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
 import psycopg
@@ -20,57 +19,34 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bank_assets.definitions import defs as load_defs
-from bank_assets.io.lake import LakeError, day_path
+from bank_assets.io.lake import day_path
 from bank_assets.io.spark.tables import read_day
 from bank_assets.model import cards, quality
 from bank_assets.model.sources import TRANSACTIONS
-from bank_assets.model.tables import TABLES
 from bank_assets.simulator import DEFECTS, simulate
+from bank_assets_tests.builders import (
+    built,
+    checks,
+    checksum,
+    day_checksum,
+    definitions,
+    materialize,
+    materialized,
+    query,
+)
 from bank_assets_tests.conftest import DAY
-
-defs = load_defs()
 
 pytestmark = pytest.mark.slow
 TX = 3_000
-WAREHOUSE_TABLES = list(TABLES)
-
-
-def all_assets():
-    return list(defs.assets)
-
-
-def materialize(resources, partition_key: str):
-    return dg.materialize(all_assets(), partition_key=partition_key, resources=resources)
-
-
-def query(dsn: str, sql: str, params=()) -> list[tuple]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def checksum(dsn: str) -> dict[str, tuple[int, str]]:
-    """Per warehouse table: row count and a hash of every row (ordered)."""
-    out = {}
-    for table in WAREHOUSE_TABLES:
-        rows = query(dsn, f"select t::text from {table} t order by t::text")
-        out[table] = (len(rows), hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest())
-    return out
 
 
 def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
     (landed,) = simulate(lake, DAY, 1, TX, seed=21)
     manifest = landed.manifest["tables"]
-    result = materialize(resources, DAY.isoformat())
+    result = materialize(resources, partition_key=DAY.isoformat())
     assert result.success
 
-    meta = {
-        e.asset_key.to_user_string(): {k: v.value for k, v in e.metadata.items()}
-        for e in (
-            ev.step_materialization_data.materialization
-            for ev in result.get_asset_materialization_events()
-        )
-    }
+    meta = materialized(result)
     tx = manifest["transactions"]
     assert meta["raw/transactions"]["dagster/row_count"] == tx["rows"]
     assert meta["staged/transactions"]["dagster/row_count"] == tx["expected"]["staged"]
@@ -165,32 +141,8 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
 
     # Re-running the day gives exactly the same warehouse rows.
     before = checksum(pg_dsn)
-    assert materialize(resources, DAY.isoformat()).success
+    assert materialize(resources, partition_key=DAY.isoformat()).success
     assert checksum(pg_dsn) == before
-
-
-def test_a_day_that_has_not_landed_is_not_processed(resources, lake):
-    with pytest.raises(LakeError, match="has not landed: no manifest"):
-        materialize(resources, "2026-11-01")
-
-
-def test_manifest_disagreeing_with_the_files_stops_before_the_warehouse(resources, lake, pg_dsn):
-    (landed,) = simulate(lake, DAY, 1, 500, seed=4)
-    manifest = landed.manifest
-    manifest["tables"]["transactions"]["rows"] += 1  # one line announced but never delivered
-    lake.write_bytes(f"landing/manifests/{DAY}.json", json.dumps(manifest).encode())
-    result = dg.materialize(
-        all_assets(), partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
-    )
-    assert not result.success
-    (failed,) = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert failed.check_name == "rows_accounted_for" and failed.asset_key.path[1] == "transactions"
-    assert f"unaccounted for on {DAY}" in failed.description
-    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "staged/transactions" in built
-    assert "curated/fact_transactions" not in built and "warehouse/fact_transactions" not in built
-    assert "warehouse/dim_clients" in built  # other tables of the day are not held back
-    assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [(0,)]
 
 
 # Card numbers planted in the transactions file, each with another separator, and how they land.
@@ -282,24 +234,13 @@ def test_card_numbers_are_masked_at_landing_and_nowhere_stored_raw(
     simulate(lake, DAY, 1, 500, seed=6)
     planted = _plant_cards(lake)
 
-    result = dg.materialize(
-        all_assets(), partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
-    )
+    result = materialize(resources, partition_key=DAY.isoformat(), raise_on_error=False)
     assert result.success
-    meta = {
-        e.asset_key.to_user_string(): {k: v.value for k, v in e.metadata.items()}
-        for e in (
-            ev.step_materialization_data.materialization
-            for ev in result.get_asset_materialization_events()
-        )
-    }
+    meta = materialized(result)
     assert meta["raw/transactions"]["cards_masked"] == {DAY.isoformat(): planted["count"]}
     assert meta["raw/surveys"]["cards_masked"] == {DAY.isoformat(): 1}
     assert meta["raw/clients"]["cards_masked"] == {DAY.isoformat(): 0}
-    evaluations = {
-        (e.asset_key.to_user_string(), e.check_name): e
-        for e in result.get_asset_check_evaluations()
-    }
+    evaluations = checks(result)
     masked_check = evaluations[("raw/transactions", "card_numbers_masked")]
     assert not masked_check.passed and masked_check.severity == dg.AssetCheckSeverity.WARN
     assert masked_check.metadata["failed"].value == planted["count"]
@@ -389,46 +330,9 @@ def test_card_numbers_are_masked_at_landing_and_nowhere_stored_raw(
     assert (raw["warn_failed"], raw["failing"]) == (1, "card_numbers_masked")
 
 
-def _step_failure(result: dg.ExecuteInProcessResult) -> str:
-    """The message the Dagster UI shows for the failed step: its error and the cause chain."""
-    (failure,) = result.get_step_failure_events()
-    error, messages = failure.step_failure_data.error, []
-    while error is not None:
-        messages.append(error.message)
-        error = error.cause
-    return "\n".join(messages)
-
-
-def test_a_bad_landing_file_or_manifest_fails_the_raw_step_naming_the_file(resources, lake):
-    from bank_assets.builders.assets import raw_asset
-    from bank_assets.io.spark.tables import count_rows
-    from bank_assets.model.sources import CLIENTS
-
-    simulate(lake, DAY, 1, 300, seed=8)
-    raw = [raw_asset(CLIENTS)]
-    assert dg.materialize(raw, partition_key=DAY.isoformat(), resources=resources).success
-    landed = count_rows(lake, "raw", "clients", DAY)
-
-    extra = f"{day_path('landing', 'clients', DAY)}/part-00001.jsonl"
-    lake.write_bytes(extra, b'{"client_id": "C9"}\n')
-    result = dg.materialize(
-        raw, partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
-    )
-    assert f"LandingFileError: {extra}: landed but not listed in" in _step_failure(result)
-    assert count_rows(lake, "raw", "clients", DAY) == landed  # the previous raw day is intact
-
-    lake.write_bytes(f"landing/manifests/{DAY}.json", b'{"day": "2026-11-20", "tables": {')
-    result = dg.materialize(
-        raw, partition_key=DAY.isoformat(), resources=resources, raise_on_error=False
-    )
-    message = _step_failure(result)
-    assert f"ManifestError: landing/manifests/{DAY}.json: line 1 column 34: not valid" in message
-    assert count_rows(lake, "raw", "clients", DAY) == landed
-
-
 def run_job(resources, day):
     """The job every automation launches, for one day (in process, as the daemon runs it)."""
-    job = defs.resolve_job_def("daily_warehouse")
+    job = definitions().resolve_job_def("daily_warehouse")
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
             instance=instance,
@@ -436,29 +340,6 @@ def run_job(resources, day):
             partition_key=day.isoformat(),
             raise_on_error=False,
         )
-
-
-def built(result) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-
-
-def checks(result) -> dict:
-    return {
-        (e.asset_key.to_user_string(), e.check_name): e
-        for e in result.get_asset_check_evaluations()
-    }
-
-
-def day_rows(dsn: str, day) -> dict[str, tuple[int, str]]:
-    """The rows of one day in every table loaded per day, hashed (to prove a day intact)."""
-    out = {}
-    for name, table in TABLES.items():
-        if table.load == "replace_day":
-            rows = query(
-                dsn, f"select t::text from {name} t where batch_id = %s order by 1", (day,)
-            )
-            out[name] = (len(rows), hashlib.sha256("".join(r[0] for r in rows).encode()).digest())
-    return out
 
 
 def rewrite_csv(lake, table: str, day, change) -> None:
@@ -478,7 +359,7 @@ def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources,
     days = [DAY + timedelta(days=i) for i in range(3)]
     landed = simulate(lake, DAY, 3, 600, seed=8)
     assert run_job(resources, days[0]).success
-    first_day = day_rows(pg_dsn, days[0])
+    first_day = day_checksum(pg_dsn, days[0])
 
     zeroed = "EUR"  # the currency of every account of a small simulated bank
     rewrite_csv(
@@ -541,86 +422,4 @@ def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources,
     assert query(pg_dsn, "select count(*) from dw.fact_transactions") == [
         (landed[0].manifest["tables"]["transactions"]["expected"]["staged"],)
     ]
-    assert day_rows(pg_dsn, days[0]) == first_day
-
-
-def landed_rows(lake, table: str, day) -> list[dict]:
-    (part,) = lake.files(day_path("landing", table, day))
-    text = lake.read_bytes(lake.relative(part.path)).decode()
-    if part.path.endswith(".csv"):
-        return list(csv.DictReader(io.StringIO(text)))
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def test_a_quarantined_client_row_leaves_its_postings_on_its_previous_version(
-    resources, lake, pg_dsn
-):
-    """Day 2's master row of a client is broken (an unknown segment): quarantined, and its
-    postings take the client's version of day 1 (flagged, reported per client by a warn rule),
-    not the unknown member; keys_resolve passes; the client's version stays current."""
-    days = [DAY, DAY + timedelta(days=1)]
-    landed = simulate(lake, DAY, 2, 600, seed=9)
-    assert run_job(resources, days[0]).success
-    first_day = day_rows(pg_dsn, days[0])
-
-    owner = {a["account_id"]: a["client_id"] for a in landed_rows(lake, "accounts", days[1])}
-    busy = Counter(owner.get(t["account_id"]) for t in landed_rows(lake, "transactions", days[1]))
-    # a client with postings but no loan or survey that day (those have no fallback yet)
-    others = {r["client_id"] for t in ("loans", "surveys") for r in landed_rows(lake, t, days[1])}
-    client = next(c for c, _ in busy.most_common() if c and c not in others)
-    (part,) = lake.files(day_path("landing", "clients", days[1]))
-    rows = landed_rows(lake, "clients", days[1])
-    for r in rows:
-        if r["client_id"] == client:
-            r["segment"] = "GOLDEN"  # not a segment: quarantined (invalid_code)
-    lake.write_bytes(lake.relative(part.path), "".join(json.dumps(r) + "\n" for r in rows).encode())
-    (before,) = query(
-        pg_dsn,
-        "select client_key, version, valid_from, valid_to, is_current from dw.dim_clients "
-        "where client_id = %s",
-        (client,),
-    )
-
-    result = run_job(resources, days[1])
-    assert result.success
-    assert query(
-        pg_dsn, "select record_key, rule_id from quarantine.clients where batch_id = %s", (days[1],)
-    ) == [(client, "invalid_code")]
-    evaluations = checks(result)
-    assert evaluations[("staged/clients", "rows_accounted_for")].passed
-    staged = read_day(lake, "staged", "transactions", days[1], ["account_id"])["account_id"]
-    postings = sum(1 for a in staged.to_pylist() if owner.get(a) == client)
-    assert postings > 0
-    assert query(
-        pg_dsn,
-        "select client_key, previous_version, count(*) from dw.fact_transactions "
-        "where date_key = %s and client_id = %s group by 1, 2",
-        (int(days[1].strftime("%Y%m%d")), client),
-    ) == [(before[0], True, postings)]
-    assert query(
-        pg_dsn,
-        "select count(*) from dw.fact_transactions where previous_version and client_id <> %s",
-        (client,),
-    ) == [(0,)]
-    resolved = evaluations[("curated/fact_transactions", "keys_resolve")]
-    planted = landed[1].manifest["tables"]["transactions"]["defects"]["orphan_account"]
-    assert resolved.passed and resolved.metadata["failed"].value == planted
-    warned = evaluations[("curated/fact_transactions", "master_version_of_the_day")]
-    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
-    assert warned.metadata["sample"].value == [{"client_id": client, "rows": postings}]
-    assert f"(by client_id: {client} {postings})" in warned.description
-    alerts = query(pg_dsn, "select subject from dq.alerts where kind = 'rule_warning'")
-    assert (f"curated/fact_transactions:master_version_of_the_day:{days[1]}",) in alerts
-    # the quarantined row closed nothing: the day-1 version is still the current one
-    assert query(
-        pg_dsn,
-        "select client_key, version, valid_from, valid_to, is_current from dw.dim_clients "
-        "where client_id = %s",
-        (client,),
-    ) == [before]
-    assert before[3:] == (date(9999, 12, 31), True)
-    tx = landed[1].manifest["tables"]["transactions"]
-    assert query(
-        pg_dsn, "select count(*) from dw.fact_transactions where batch_id = %s", (days[1],)
-    ) == [(tx["expected"]["staged"],)]
-    assert day_rows(pg_dsn, days[0]) == first_day
+    assert day_checksum(pg_dsn, days[0]) == first_day

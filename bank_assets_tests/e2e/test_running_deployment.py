@@ -15,10 +15,10 @@ import sys
 import time
 from datetime import timedelta
 
-import psycopg
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
+from bank_assets_tests.builders import query
 from bank_assets_tests.conftest import DAY, _free_port
 
 pytestmark = pytest.mark.slow
@@ -36,13 +36,9 @@ def wait_for(what: str, check, timeout: float = TIMEOUT, every: float = 3.0):
 
 
 def fact_rows(dsn: str, day) -> int:
-    with psycopg.connect(dsn) as conn:
-        exists = conn.execute("select to_regclass('dw.fact_transactions')").fetchone()[0]
-        if not exists:
-            return 0
-        return conn.execute(
-            "select count(*) from dw.fact_transactions where batch_id = %s", (day,)
-        ).fetchone()[0]
+    if query(dsn, "select to_regclass('dw.fact_transactions')") == [(None,)]:
+        return 0
+    return query(dsn, "select count(*) from dw.fact_transactions where batch_id = %s", (day,))[0][0]
 
 
 @pytest.fixture()

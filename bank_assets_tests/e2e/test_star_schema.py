@@ -16,14 +16,12 @@ import psycopg
 import pytest
 
 from bank_assets.analyst import queries
-from bank_assets.definitions import defs as load_defs
 from bank_assets.io.lake import Lake
 from bank_assets.io.spark.tables import read_day
 from bank_assets.model.tables import TABLES
 from bank_assets.simulator import build_population, clients_on, population_size, simulate
+from bank_assets_tests.builders import definitions, materialize, pipeline_resources, query
 from bank_assets_tests.conftest import DAY, TEST_BUCKET
-
-defs = load_defs()
 
 pytestmark = pytest.mark.slow
 TX, SEED = 20_000, 5
@@ -39,15 +37,14 @@ class Star:
     manifests: list[dict]
 
     def rows(self, sql: str, params=()) -> list[tuple]:
-        with psycopg.connect(self.dsn) as conn:
-            return conn.execute(sql, params).fetchall()
+        return query(self.dsn, sql, params)
 
     def frame(self, zone: str, table: str, day) -> pd.DataFrame:
         return read_day(self.lake, zone, table, day).to_pandas()
 
 
 def run_range(resources) -> None:
-    job = defs.resolve_job_def("daily_warehouse")
+    job = definitions().resolve_job_def("daily_warehouse")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance,
@@ -64,7 +61,6 @@ def run_range(resources) -> None:
 @pytest.fixture(scope="module")
 def star(spark, s3_env, pg_data) -> Star:
     from bank_assets.io.warehouse.embedded import embedded_analyst_dsn, embedded_postgres_dsn
-    from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
     from bank_assets.settings import Settings
 
     database = f"star_{uuid.uuid4().hex[:8]}"
@@ -72,11 +68,7 @@ def star(spark, s3_env, pg_data) -> Star:
     url = f"s3://{TEST_BUCKET}/star-{uuid.uuid4().hex[:8]}"
     lake = Lake(dataclasses.replace(Settings.from_env().lake_config, url=url))
     landed = simulate(lake, DAYS[0], 3, TX, seed=SEED)
-    resources = {
-        "spark": SparkResource(master="local[2]"),
-        "lake": LakeResource(url=url),
-        "warehouse": WarehouseResource(dsn=dsn),
-    }
+    resources = pipeline_resources(url, dsn)
     run_range(resources)
     analyst = embedded_analyst_dsn(pg_data, database)
     return Star(dsn, analyst, lake, resources, [r.manifest for r in landed])
@@ -350,9 +342,7 @@ def test_rerunning_a_day_leaves_every_table_unchanged(star):
         return out
 
     before = checksum()
-    result = dg.materialize(
-        list(defs.assets), partition_key=DAYS[1].isoformat(), resources=star.resources
-    )
+    result = materialize(star.resources, partition_key=DAYS[1].isoformat())
     assert result.success
     assert checksum() == before
 

@@ -19,26 +19,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from bank_assets.analyst import queries
 from bank_assets.io.warehouse import access, embedded
 from bank_assets.io.warehouse.loader import Warehouse
+from bank_assets_tests.builders import private_modes
 from bank_assets_tests.conftest import DAY
 
 IBAN = "FR7630006000011234567890189"
-
-
-def private_modes(root: Path) -> list[str]:
-    """Everything under `root` that is not its owner's only: directories 0700, files 0600."""
-    wrong = []
-    for path in [root, *root.rglob("*")]:
-        st = path.lstat()
-        mode = stat.S_IMODE(st.st_mode)
-        if stat.S_ISDIR(st.st_mode):
-            expected = 0o700
-        elif stat.S_ISLNK(st.st_mode):
-            continue
-        else:
-            expected = 0o600
-        if mode != expected:
-            wrong.append(f"{path} {oct(mode)}")
-    return wrong
 
 
 @pytest.fixture()
@@ -246,13 +230,3 @@ def test_a_password_file_readable_by_others_is_refused(tmp_path):
             embedded.embedded_postgres_dsn(pgdata)
     finally:
         embedded.stop_embedded_postgres(pgdata)
-
-
-def test_an_external_loader_dsn_needs_the_other_roles_dsns():
-    from bank_assets.settings import ConfigurationError, Settings
-
-    settings = Settings.from_env({"BANK_ASSETS_PG_DSN": "postgresql://bank_loader:pw@db/bank"})
-    with pytest.raises(ConfigurationError, match="BANK_ASSETS_ANALYST_DSN"):
-        settings.analyst_dsn()
-    with pytest.raises(ConfigurationError, match="DAGSTER_PG_URL"):
-        settings.dagster_url()

@@ -18,11 +18,12 @@ from bank_assets.model.sources import SOURCES
 from bank_assets.model.tables import TABLES, WarehouseTable
 from bank_assets.resources import WarehouseResource
 from bank_assets.simulator import simulate
+from bank_assets_tests.builders import query
 from bank_assets_tests.conftest import DAY
 
 
 @pytest.fixture(scope="module")
-def star(spark, tmp_path_factory):
+def curated(spark, tmp_path_factory):
     """A small day taken landing -> curated with the library functions (no Dagster)."""
     from bank_assets.io.lake import Lake, LakeConfig
 
@@ -70,25 +71,25 @@ def star(spark, tmp_path_factory):
     }
 
 
-def load(star: dict, wh: Warehouse, df, table: WarehouseTable, day=DAY):
+def load(curated: dict, wh: Warehouse, df, table: WarehouseTable, day=DAY):
     """`df` written to the lake as a table of its own, then loaded as the warehouse assets do."""
     name = f"frame_{uuid.uuid4().hex[:8]}"
-    write_table(df, star["lake"], "curated", name, day)
+    write_table(df, curated["lake"], "curated", name, day)
     return wh.load(
         lambda stage: copy_to_warehouse(
-            star["spark"], star["lake"], "curated", name, day, wh.dsn, stage
+            curated["spark"], curated["lake"], "curated", name, day, wh.dsn, stage
         ),
         table,
         day,
     )
 
 
-def load_dimensions(wh: Warehouse, star: dict) -> None:
+def load_dimensions(wh: Warehouse, curated: dict) -> None:
     """What the fact's foreign keys point to, loaded first (as the warehouse assets do)."""
     from bank_assets.defs.reference import assets as reference_assets
 
-    for table, df in star["dims"].items():
-        load(star, wh, df, TABLES[table])
+    for table, df in curated["dims"].items():
+        load(curated, wh, df, TABLES[table])
     for asset in reference_assets:
         dg.materialize(
             [asset],
@@ -97,12 +98,7 @@ def load_dimensions(wh: Warehouse, star: dict) -> None:
         )
 
 
-def rows_of(dsn: str, query: str, params=()) -> list[tuple]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(query, params).fetchall()
-
-
-def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
+def test_fact_load_is_atomic_and_idempotent(curated, pg_dsn):
     wh = Warehouse(pg_dsn)
     # Sessions of this database default to another zone than UTC: the loaded timestamps must
     # keep their instants all the same (the COPY writes them as UTC wall time).
@@ -113,56 +109,56 @@ def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
                 sql.Identifier(database)
             )
         )
-    load_dimensions(wh, star)
+    load_dimensions(wh, curated)
     fact = TABLES["dw.fact_transactions"]
-    expected = star["manifest"]["tables"]["transactions"]["expected"]["staged"]
-    assert load(star, wh, star["fact"], fact, DAY).rows == expected
+    expected = curated["manifest"]["tables"]["transactions"]["expected"]["staged"]
+    assert load(curated, wh, curated["fact"], fact, DAY).rows == expected
     instants = "select transaction_id, posted_at, landed_at from dw.fact_transactions"
-    lake = star["fact"].select("transaction_id", "posted_at", "landed_at").toArrow().to_pylist()
-    assert {tuple(r.values()) for r in lake} == set(rows_of(pg_dsn, instants))
-    snapshot = rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id")
+    lake = curated["fact"].select("transaction_id", "posted_at", "landed_at").toArrow().to_pylist()
+    assert {tuple(r.values()) for r in lake} == set(query(pg_dsn, instants))
+    snapshot = query(pg_dsn, "select * from dw.fact_transactions order by transaction_id")
     assert len(snapshot) == expected
-    assert load(star, wh, star["fact"], fact, DAY).rows == expected
-    assert rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
-    assert rows_of(
+    assert load(curated, wh, curated["fact"], fact, DAY).rows == expected
+    assert query(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
+    assert query(
         pg_dsn,
         "select count(*) from pg_inherits where inhparent = 'dw.fact_transactions'::regclass",
     ) == [(1,)]
     # The day's partition carries every index of the parent, each attached to its parent index
     # (built before the swap, not again by ATTACH), and its primary key; no index is left over.
-    (partition,) = rows_of(
+    (partition,) = query(
         pg_dsn,
         "select inhrelid::regclass::text from pg_inherits "
         "where inhparent = 'dw.fact_transactions'::regclass",
     )[0]
-    parents = rows_of(
+    parents = query(
         pg_dsn, "select count(*) from pg_index where indrelid = 'dw.fact_transactions'::regclass"
     )[0][0]
-    attached = rows_of(
+    attached = query(
         pg_dsn,
         "select count(*) from pg_index i join pg_inherits h on h.inhrelid = i.indexrelid "
         "where i.indrelid = %s::regclass",
         (partition,),
     )[0][0]
     indexes = len(
-        rows_of(pg_dsn, "select 1 from pg_index where indrelid = %s::regclass", (partition,))
+        query(pg_dsn, "select 1 from pg_index where indrelid = %s::regclass", (partition,))
     )
     assert parents == attached == indexes >= 7
-    assert rows_of(
+    assert query(
         pg_dsn,
         "select count(*) from pg_constraint where conrelid = %s::regclass and contype = 'p'",
         (partition,),
     ) == [(1,)]
 
     # A load that fails half way leaves the day's previous rows in place and no staging tables.
-    boom = star["fact"].withColumn(
+    boom = curated["fact"].withColumn(
         "amount",
         F.when(F.col("transaction_id").endswith("7"), F.lit(-1)).otherwise(F.col("amount")),
     )
     with pytest.raises(Exception, match=r"amount_check|check constraint"):
-        load(star, wh, boom, fact, DAY)
-    assert rows_of(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
-    leftovers = rows_of(
+        load(curated, wh, boom, fact, DAY)
+    assert query(pg_dsn, "select * from dw.fact_transactions order by transaction_id") == snapshot
+    leftovers = query(
         pg_dsn,
         "select table_schema, table_name from information_schema.tables "
         "where table_schema = 'staging' or table_name like 'fact_transactions_p%%\\_%%'",
@@ -170,29 +166,29 @@ def test_fact_load_is_atomic_and_idempotent(star, pg_dsn):
     assert leftovers == []
 
 
-def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
+def test_scd2_versions_chain_and_reruns_add_nothing(curated, pg_dsn):
     wh = Warehouse(pg_dsn)
     dim = TABLES["dw.dim_clients"]
     day2 = DAY + timedelta(days=1)
-    moved = star["clients"].first()["client_id"]
-    staged_day2 = star["clients"].select(
+    moved = curated["clients"].first()["client_id"]
+    staged_day2 = curated["clients"].select(
         *[
             c
-            for c in star["clients"].columns
+            for c in curated["clients"].columns
             if c not in ("client_key", "row_hash", "valid_from", "city")
         ],
         F.when(F.col("client_id") == moved, F.lit("Brest")).otherwise(F.col("city")).alias("city"),
     )
     clients_day2 = dimensions.dim_clients(staged_day2, day2)
 
-    load(star, wh, star["clients"], dim, DAY)
-    load(star, wh, clients_day2, dim, day2)
-    snapshot = rows_of(pg_dsn, "select * from dw.dim_clients order by client_key")
-    load(star, wh, star["clients"], dim, DAY)  # re-running an earlier day changes nothing
-    load(star, wh, clients_day2, dim, day2)
-    assert rows_of(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
+    load(curated, wh, curated["clients"], dim, DAY)
+    load(curated, wh, clients_day2, dim, day2)
+    snapshot = query(pg_dsn, "select * from dw.dim_clients order by client_key")
+    load(curated, wh, curated["clients"], dim, DAY)  # re-running an earlier day changes nothing
+    load(curated, wh, clients_day2, dim, day2)
+    assert query(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
 
-    versions = rows_of(
+    versions = query(
         pg_dsn,
         "select city, valid_from, valid_to, is_current, version from dw.dim_clients "
         "where client_id = %s order by version",
@@ -201,11 +197,11 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
     assert [(v[3], v[4]) for v in versions] == [(False, 1), (True, 2)]
     assert versions[0][2] == versions[1][1] == day2  # no gap, no overlap
     assert versions[1][0] == "Brest"
-    n_clients = star["clients"].count()
-    assert rows_of(
+    n_clients = curated["clients"].count()
+    assert query(
         pg_dsn, "select count(*) from dw.dim_clients where is_current and client_key <> -1"
     ) == [(n_clients,)]
-    assert rows_of(pg_dsn, "select count(*) from dw.dim_clients where client_key = -1") == [(1,)]
+    assert query(pg_dsn, "select count(*) from dw.dim_clients where client_key = -1") == [(1,)]
 
     # A corrected re-delivery of day 2 replaces the version day 2 introduced.
     corrected = dimensions.dim_clients(
@@ -214,8 +210,8 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
         ),
         day2,
     )
-    load(star, wh, corrected, dim, day2)
-    versions = rows_of(
+    load(curated, wh, corrected, dim, day2)
+    versions = query(
         pg_dsn,
         "select city, valid_to, is_current from dw.dim_clients where client_id = %s "
         "order by version",
@@ -234,15 +230,15 @@ def test_scd2_versions_chain_and_reruns_add_nothing(star, pg_dsn):
         )
 
 
-def test_names_e_mail_and_birth_date_are_type_1_on_every_version(star, pg_dsn):
+def test_names_e_mail_and_birth_date_are_type_1_on_every_version(curated, pg_dsn):
     """A change of first or last name, e-mail or birth date reaches every version of the client
     (type 1: a correction, not a new version); re-running an older day never brings the old
     values back; a client missing from a day's load keeps its current version."""
     wh = Warehouse(pg_dsn)
     dim = TABLES["dw.dim_clients"]
     day2, day3 = DAY + timedelta(days=1), DAY + timedelta(days=2)
-    moved, renamed, absent = [r["client_id"] for r in star["clients"].head(3)]
-    staged = star["clients"].drop("client_key", "row_hash", "valid_from")
+    moved, renamed, absent = [r["client_id"] for r in curated["clients"].head(3)]
+    staged = curated["clients"].drop("client_key", "row_hash", "valid_from")
 
     def change(df, client, **values):
         return df.select(
@@ -263,41 +259,41 @@ def test_names_e_mail_and_birth_date_are_type_1_on_every_version(star, pg_dsn):
         "select client_key, version, valid_from, valid_to, is_current, city, email "
         "from dw.dim_clients where client_id = %s"
     )
-    load(star, wh, star["clients"], dim, DAY)
-    (before,) = rows_of(pg_dsn, version, (absent,))
-    load(star, wh, dimensions.dim_clients(day2_rows, day2), dim, day2)
-    load(star, wh, dimensions.dim_clients(day3_rows, day3), dim, day3)
+    load(curated, wh, curated["clients"], dim, DAY)
+    (before,) = query(pg_dsn, version, (absent,))
+    load(curated, wh, dimensions.dim_clients(day2_rows, day2), dim, day2)
+    load(curated, wh, dimensions.dim_clients(day3_rows, day3), dim, day3)
 
     def versions(client: str) -> list[tuple]:
-        return rows_of(
+        return query(
             pg_dsn,
             "select version, is_current, city, email, last_name, birth_date, described_on "
             "from dw.dim_clients where client_id = %s order by version",
             (client,),
         )
 
-    old = star["clients"].where(F.col("client_id") == moved).first()
+    old = curated["clients"].where(F.col("client_id") == moved).first()
     assert [v[:4] for v in versions(moved)] == [
         (1, False, old["city"], "new@example.org"),  # the older version too
         (2, True, "Brest", "new@example.org"),
     ]
     assert [v[:2] + v[4:] for v in versions(renamed)] == [(1, True, "Martin-Durand", DAY, day2)]
-    snapshot = rows_of(pg_dsn, "select * from dw.dim_clients order by client_key")
-    load(star, wh, star["clients"], dim, DAY)  # an older day re-run: nothing comes back
-    load(star, wh, dimensions.dim_clients(day2_rows, day2), dim, day2)
-    assert rows_of(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
+    snapshot = query(pg_dsn, "select * from dw.dim_clients order by client_key")
+    load(curated, wh, curated["clients"], dim, DAY)  # an older day re-run: nothing comes back
+    load(curated, wh, dimensions.dim_clients(day2_rows, day2), dim, day2)
+    assert query(pg_dsn, "select * from dw.dim_clients order by client_key") == snapshot
     # the client missing from day 3 keeps its one version, current and open-ended
-    assert rows_of(pg_dsn, version, (absent,)) == [before]
+    assert query(pg_dsn, version, (absent,)) == [before]
     assert before[1:5] == (1, DAY, date(9999, 12, 31), True)
 
 
-def test_status_lists_every_table_with_partitions(star, pg_dsn):
+def test_status_lists_every_table_with_partitions(curated, pg_dsn):
     wh = Warehouse(pg_dsn)
-    load_dimensions(wh, star)
-    load(star, wh, star["fact"], TABLES["dw.fact_transactions"], DAY)
+    load_dimensions(wh, curated)
+    load(curated, wh, curated["fact"], TABLES["dw.fact_transactions"], DAY)
     status = wh.status()["tables"]
     assert set(status) >= {"fact_transactions", "dim_clients", "dim_accounts", "dim_dates"}
-    n = star["fact"].count()
+    n = curated["fact"].count()
     assert status["fact_transactions"] == {"rows": n, "partitions": {DAY.isoformat(): n}}
 
 

@@ -3,64 +3,21 @@ first failing rule names the reason."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-import dagster as dg
-import psycopg
 import pytest
 from pyspark.sql import functions as F
 
-from bank_assets.builders.assets import raw_asset, staged_assets
-from bank_assets.io.lake import day_path
-from bank_assets.io.spark.tables import copy_to_warehouse, read_day, write_split
-from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import facts, fraud, staging
 from bank_assets.model import reference as ref
-from bank_assets.model.sources import FX_RATES, SOURCES, TRANSACTIONS
-from bank_assets.model.tables import TABLES
-from bank_assets.simulator import simulate
+from bank_assets.model.sources import FX_RATES
+from bank_assets_tests.builders import LANDED, raw_transactions
 from bank_assets_tests.conftest import DAY
-
-VALID = {
-    "transaction_id": "TX1",
-    "account_id": "A1",
-    "posted_at": "2026-11-20T10:00:00Z",
-    "transaction_type": "CARD_PAYMENT",
-    "channel": "POS",
-    "direction": "DEBIT",
-    "amount": "12.50",
-    "currency": "EUR",
-    "balance_after": "100.00",
-    "status": "POSTED",
-    "merchant_id": "M0000001",
-    "merchant_name": "Cafe",
-    "mcc": "5812",
-    "counterparty_iban": "",
-    "transfer_id": "",
-    "card_masked": "497010******1234",
-    "country": "FR",
-    "description": "CARD PAYMENT Cafe",
-}
-LANDED = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
-
-
-def raw_rows(spark, rows: list[dict]):
-    data = []
-    for line, row in enumerate(rows, start=2):
-        values = {**VALID, **row}
-        malformed = values.pop("_raw_line", None)
-        source = [None if malformed else values[c] for c in TRANSACTIONS.columns]
-        error = "expected 17 fields, found 3" if malformed else None
-        data.append((*source, "landing/t/part-0.csv", line, LANDED, malformed, error))
-    return spark.createDataFrame(data, TRANSACTIONS.raw_schema())
 
 
 def classify(spark, rows, day=DAY):
-    raw = raw_rows(spark, rows)
+    raw = raw_transactions(spark, rows)
     repeated = staging.repeated_keys(raw.select("transaction_id"), "transaction_id")
     repeats = raw.where(F.col("transaction_id").isin(repeated)) if repeated else None
     classified, dropped = staging.classify(raw, repeats, staging.STAGING["transactions"], day)
@@ -245,65 +202,12 @@ def test_out_of_range_numbers_are_unparsed_values_not_spark_errors(spark, table,
     assert sum(dropped.values()) == 0
 
 
-def test_a_nul_byte_is_quarantined_and_the_quarantine_loads_into_postgresql(
-    spark, local_lake, pg_dsn
-):
-    spec = staging.STAGING["transactions"]
-    raw = raw_rows(
-        spark,
-        [
-            {"transaction_id": "TX1", "description": "CARD PAYMENT\u0000Cafe"},
-            {"transaction_id": "TX\u00002"},
-            {"_raw_line": "TX3,A1\u0000,oops"},  # a malformed line: its payload is the line
-            {"transaction_id": "TX4"},
-        ],
-    )
-    classified, dropped = staging.classify(raw, None, spec, DAY)
-    written = write_split(
-        staging.dispose(classified, spec, DAY),
-        local_lake,
-        DAY,
-        "_disposition",
-        {
-            staging.STAGED: ("staged", "transactions", staging.staged_columns(spec)),
-            staging.QUARANTINED: ("quarantine", "transactions", staging.QUARANTINE_COLUMNS),
-        },
-    )
-    assert (written[staging.STAGED].rows, written[staging.QUARANTINED].rows, dropped) == (
-        1,
-        3,
-        {"exact_duplicate": 0, "exact_redelivery": 0},
-    )
-    wh = Warehouse(pg_dsn)
-    loaded = wh.load(
-        lambda stage: copy_to_warehouse(
-            spark, local_lake, "quarantine", "transactions", DAY, pg_dsn, stage
-        ),
-        TABLES["quarantine.transactions"],
-        DAY,
-    )
-    assert loaded.rows == 3
-    with psycopg.connect(pg_dsn) as conn:
-        rows = conn.execute(
-            "select record_key, rule_id, reason, source_file, source_line, raw_payload "
-            "from quarantine.transactions order by source_line"
-        ).fetchall()
-    (tx1, tx2, tx3) = rows
-    assert tx1[:2] == ("TX1", "invalid_character") and "field description" in tx1[2]
-    assert tx1[3:5] == ("landing/t/part-0.csv", 2)
-    # the payload is JSON: the NUL is escaped as \u0000 and reads back as the landed value
-    assert "CARD PAYMENT\\u0000Cafe" in tx1[5]
-    assert json.loads(tx1[5])["description"] == "CARD PAYMENT\u0000Cafe"
-    assert tx2[:2] == ("TX\\u00002", "invalid_character") and "transaction_id" in tx2[2]
-    assert tx3[1] == "malformed_line" and tx3[4:] == (4, "TX3,A1\\u0000,oops")
-
-
 def test_an_amount_whose_eur_value_overflows_is_quarantined_and_the_facts_are_built(spark):
     """The largest amount staging lets through, at the largest rate it lets through, still fits
     numeric(18,2) in EUR: no staged row can stop the day's facts with an overflow."""
     spec = staging.STAGING["transactions"]
     largest = str(Decimal(ref.MAX_AMOUNT) - Decimal("0.01"))
-    raw = raw_rows(
+    raw = raw_transactions(
         spark,
         [
             {"transaction_id": "TX1", "currency": "GBP", "amount": largest},
@@ -349,69 +253,3 @@ def test_an_amount_whose_eur_value_overflows_is_quarantined_and_the_facts_are_bu
         "TX1": (Decimal("9999999999999900.00"), -Decimal(largest)),
         "TX3": (Decimal("12.50"), Decimal("12.50")),
     }
-
-
-def test_a_posting_redelivered_on_a_later_day_is_never_counted_twice(resources, lake):
-    """Two days through the real raw and staged assets, in order: day 2's file re-sends one of
-    day 1's postings as is (dropped, counted as a re-delivered duplicate) and another with a
-    different amount (quarantined); day 1 stays as it was, and re-running either day gives the
-    same rows."""
-    simulate(lake, DAY, 2, 300, seed=8)
-    day2 = DAY + timedelta(days=1)
-    assets = [raw_asset(SOURCES["transactions"]), staged_assets(staging.STAGING["transactions"])]
-
-    def stage(day):
-        result = dg.materialize(assets, partition_key=day.isoformat(), resources=resources)
-        (accounted,) = [
-            e for e in result.get_asset_check_evaluations() if e.check_name == "rows_accounted_for"
-        ]
-        assert result.success and accounted.passed
-        return accounted.metadata["by_day"].value[day.isoformat()]
-
-    def rows(zone, day):
-        table = read_day(lake, zone, "transactions", day).drop_columns(["landed_at"])
-        return sorted(table.to_pylist(), key=lambda r: (r["source_file"], r["source_line"]))
-
-    stage(DAY)
-    day1 = rows("staged", DAY)
-    (landed1,) = lake.files(day_path("landing", "transactions", DAY))
-    lines1 = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(landed1.path)).decode())))
-    header = lines1[0]
-    at = {c: header.index(c) for c in ("transaction_id", "amount", "currency")}
-    same, other = [r for r in day1 if r["currency"] == "EUR"][:2]
-    exact = next(x for x in lines1 if x[at["transaction_id"]] == same["transaction_id"])
-    changed = list(next(x for x in lines1 if x[at["transaction_id"]] == other["transaction_id"]))
-    changed[at["amount"]] = "1.00" if changed[at["amount"]] != "1.00" else "2.00"
-
-    (landed2,) = lake.files(day_path("landing", "transactions", day2))
-    lines2 = list(csv.reader(io.StringIO(lake.read_bytes(lake.relative(landed2.path)).decode())))
-    out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows([*lines2, exact, changed])
-    lake.write_bytes(lake.relative(landed2.path), out.getvalue().encode())
-    manifest = lake.read_manifest(day2)
-    manifest["tables"]["transactions"]["rows"] += 2
-    lake.write_bytes(f"landing/manifests/{day2}.json", json.dumps(manifest).encode())
-
-    figures = stage(day2)
-    assert figures["redelivered"] == 1 and figures["duplicates_dropped"] >= 1
-    assert (
-        figures["landed"]
-        == figures["staged"] + figures["quarantined"] + (figures["duplicates_dropped"])
-    )
-    staged2, quarantined2 = rows("staged", day2), rows("quarantine", day2)
-    staged_ids = {r["transaction_id"] for r in staged2}
-    assert not {same["transaction_id"], other["transaction_id"]} & staged_ids
-    assert same["transaction_id"] not in {r["record_key"] for r in quarantined2}
-    (conflict,) = [r for r in quarantined2 if r["record_key"] == other["transaction_id"]]
-    assert conflict["rule_id"] == "conflicting_redelivery"
-    assert f"was staged on {DAY} with different content" in conflict["reason"]
-    assert (conflict["source_file"], conflict["source_line"]) == (
-        lake.relative(landed2.path),
-        len(lines2) + 2,  # lines count from 1 (the header): the second appended line
-    )
-    assert rows("staged", DAY) == day1  # the earlier day is intact
-
-    assert stage(day2) == figures  # re-running the day: the same figures and rows
-    assert (rows("staged", day2), rows("quarantine", day2)) == (staged2, quarantined2)
-    stage(DAY)  # an earlier day re-run after a later one looks only back: unchanged
-    assert rows("staged", DAY) == day1
