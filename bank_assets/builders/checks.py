@@ -22,6 +22,7 @@ from bank_assets.io.lake import Lake
 from bank_assets.io.spark.tables import count_rows, read_day
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import quality, staging
+from bank_assets.model.keys import RAW_LINEAGE
 from bank_assets.model.tables import WarehouseTable
 
 SEVERITY = {
@@ -89,34 +90,19 @@ def day_results(lake: Lake, table: str, day: date) -> list[quality.Result]:
 def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the layer before, this table): currency and amount of the rows to reconcile."""
     if zone == "staged":  # the same rows as landed: the typed amount is the landed text's value
+        at = {r: s for r, s in RAW_LINEAGE.items() if s in ("source_file", "source_line")}
+        columns = ["amount", "currency"]
         here = pl.from_arrow(
-            read_day(
-                lake,
-                zone,
-                name,
-                day,
-                ["amount", "currency", "source_file", "source_line"],
-                dictionary=["source_file"],
-            )
+            read_day(lake, zone, name, day, [*columns, *at.values()], dictionary=["source_file"])
         )
         raw = pl.from_arrow(
-            read_day(
-                lake,
-                "raw",
-                name,
-                day,
-                ["amount", "currency", "_source_file", "_line"],
-                dictionary=["_source_file"],
-            )
+            read_day(lake, "raw", name, day, [*columns, *at], dictionary=["_source_file"])
         ).select(
             pl.col("amount").str.strip_chars().cast(here.schema["amount"], strict=False),
             pl.col("currency").str.strip_chars().str.to_uppercase(),
-            pl.col("_source_file").alias("source_file"),
-            pl.col("_line").alias("source_line"),
+            *[pl.col(r).alias(s) for r, s in at.items()],
         )
-        source = here.select("source_file", "source_line").join(
-            raw, on=["source_file", "source_line"], how="left"
-        )
+        source = here.select(*at.values()).join(raw, on=list(at.values()), how="left")
         return source, here
     # the fact holds every staged posting, its amount unchanged
     here = pl.from_arrow(read_day(lake, zone, name, day, ["amount", "currency"]))

@@ -23,8 +23,8 @@ from pyspark.sql.types import (
 )
 
 from bank_assets.model import reference as ref
+from bank_assets.model.keys import CURATED_LINEAGE, UNKNOWN_KEY, date_key
 
-UNKNOWN_KEY = -1
 CLIENT_TRACKED = (
     "segment",
     "address_line",
@@ -50,11 +50,6 @@ ACCOUNT_TRACKED = (
 # analyse by, and a rectified name or birth date must not survive in older versions.
 CLIENT_DESCRIBED = ("first_name", "last_name", "birth_date", "email", "onboarded_at")
 ACCOUNT_DESCRIBED = ("iban", "bic", "currency", "opened_at")
-LINEAGE = ("batch_id", "source_file", "landed_at", "record_hash")
-
-
-def date_key(day: date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def easter(year: int) -> date:
@@ -165,7 +160,7 @@ def scd2_versions(
         *tracked,
         row_hash.alias("row_hash"),
         F.lit(day).cast(DateType()).alias("valid_from"),
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -234,7 +229,7 @@ def dim_products(staged: DataFrame, day: date) -> DataFrame:
         "category",
         "interest_rate",
         "monthly_fee",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -249,7 +244,7 @@ def dim_merchants(staged: DataFrame, day: date) -> DataFrame:
         descriptions[F.col("mcc")].alias("mcc_description"),
         "city",
         "country",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -264,7 +259,7 @@ def dim_currencies(fx_rates: DataFrame, day: date) -> DataFrame:
         minor[F.col("currency")].cast("smallint").alias("minor_units"),
         "eur_per_unit",
         "rate_date",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -293,5 +288,5 @@ def dim_satisfaction(
         nps_category(F.col("nps")).alias("nps_category"),
         F.col("complaint").alias("is_complaint"),
         "comment",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )

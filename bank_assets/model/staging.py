@@ -22,9 +22,10 @@ from datetime import date, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, DecimalType, IntegerType, TimestampType
+from pyspark.sql.types import DateType, IntegerType, TimestampType
 
 from bank_assets.model import reference as ref
+from bank_assets.model.keys import FX, MONEY, RATE, RAW_LINEAGE, STAGED_LINEAGE
 from bank_assets.model.sources import (
     ACCOUNTS,
     BRANCH_PNL,
@@ -39,8 +40,6 @@ from bank_assets.model.sources import (
     SourceTable,
 )
 
-MONEY = DecimalType(18, 2)
-RATE = DecimalType(9, 6)
 STAGED, QUARANTINED, DUPLICATE = "staged", "quarantined", "duplicate"
 TYPED_PREFIX = "t__"
 
@@ -153,7 +152,6 @@ ISO_INSTANT = (
 
 
 INTEGER_TEXT = r"^-?[0-9]+$"
-FX = DecimalType(18, 8)
 KINDS: dict[str, Callable[[str], Column]] = {
     "text": text,
     "code": code,
@@ -667,7 +665,6 @@ def record_hash(content: int) -> str:
     return f"{content & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
-LINEAGE = ["batch_id", "source_file", "source_line", "landed_at", "record_hash"]
 QUARANTINE_COLUMNS = [
     "batch_id",
     "record_key",
@@ -682,7 +679,7 @@ QUARANTINE_COLUMNS = [
 
 
 def staged_columns(spec: StagingSpec) -> list[str]:
-    return [*spec.typed(), *LINEAGE]
+    return [*spec.typed(), *STAGED_LINEAGE]
 
 
 def escaped(value: Column) -> Column:
@@ -706,9 +703,7 @@ def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
     return classified.select(
         *[typed(name).alias(name) for name in spec.typed()],
         F.lit(day).cast(DateType()).alias("batch_id"),
-        F.col("_source_file").alias("source_file"),
-        F.col("_line").alias("source_line"),
-        F.col("_landed_at").alias("landed_at"),
+        *[F.col(landed).alias(staged) for landed, staged in RAW_LINEAGE.items()],
         "record_hash",
         escaped(F.col(spec.source.key)).alias("record_key"),
         F.col("_rule_id").alias("rule_id"),
