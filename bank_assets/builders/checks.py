@@ -147,20 +147,15 @@ def keys_loaded(
 
 
 def staging_results(
-    spec: staging.StagingSpec, day: date, reconciliation: dict, quarantined: dict[str, int]
+    spec: staging.StagingSpec, day: date, outcome: staging.Outcome
 ) -> list[quality.Result]:
     """dq.results rows for what staging did to a day: the reconciliation (fatal) and each
     quarantining rule (error: its rows were quarantined, none got through)."""
-    table = f"staged/{spec.source.name}"
-    landed = reconciliation["landed"]
-    unaccounted = abs(
-        landed
-        - reconciliation["staged"]
-        - reconciliation["quarantined"]
-        - reconciliation["duplicates_dropped"]
-    ) + abs(landed - reconciliation["manifest"])
-    accounted = quality.ROWS_ACCOUNTED_FOR.result(table, day, landed, unaccounted, [reconciliation])
-    out = [dataclasses.replace(accounted, quarantined=reconciliation["quarantined"])]
+    table, landed = f"staged/{spec.source.name}", outcome.landed
+    accounted = quality.ROWS_ACCOUNTED_FOR.result(
+        table, day, landed, outcome.unaccounted, [outcome.figures()]
+    )
+    out = [dataclasses.replace(accounted, quarantined=outcome.quarantined)]
     for rule in staging.all_rules(spec, day):
         if rule.id not in staging.DROPPED and rule.id not in {r.rule_id for r in out}:
             out.append(
@@ -172,10 +167,27 @@ def staging_results(
                     day,
                     landed,
                     0,
-                    quarantined=quarantined.get(rule.id, 0),
+                    quarantined=outcome.rules.get(rule.id, 0),
                 )
             )
     return out
+
+
+def rows_accounted_for(table: str, outcomes: dict[date, staging.Outcome]) -> dg.AssetCheckResult:
+    """The blocking reconciliation check of a staged `table` over the run's days."""
+    by_day = {day.isoformat(): o.figures() for day, o in outcomes.items()}
+    unaccounted = [day for day, figures in by_day.items() if not figures["accounted_for"]]
+    return dg.AssetCheckResult(
+        check_name=quality.ROWS_ACCOUNTED_FOR.id,
+        asset_key=table.split("/"),
+        passed=not unaccounted,
+        description=(
+            f"rows unaccounted for on {', '.join(unaccounted)}"
+            if unaccounted
+            else "every landed row is staged, quarantined or a dropped duplicate"
+        ),
+        metadata={"by_day": by_day},
+    )
 
 
 def record(

@@ -6,12 +6,13 @@ Pure DataFrame -> DataFrame code. `classify` gives every raw row exactly one dis
   quarantined  a rule failed; kept with rule id, reason and the raw payload
   duplicate    an exact copy of an earlier row with the same key; dropped and counted
 
-so landed = staged + quarantined + duplicates, by construction. Rules are checked in order and the
-first that fails names the row's reason: malformed line, missing key, conflicting duplicate (the
-same key landed with different content: every version is quarantined, none is guessed right),
-exact duplicate, for tables with a lookback (`StagingSpec.lookback_days`) a key already staged on
-an earlier day (an exact re-delivery is a duplicate, another content is quarantined), a character
-PostgreSQL text cannot hold, then the table's own rules.
+so landed = staged + quarantined + duplicates, by construction (`Outcome.unaccounted` checks it).
+Rules are checked in order and the first that fails names the row's reason: malformed line,
+missing key, conflicting duplicate (the same key landed with different content: every version
+is quarantined, none is guessed right), exact duplicate, for tables with a lookback
+(`StagingSpec.lookback_days`) a key already staged on an earlier day (an exact re-delivery is a
+duplicate, another content is quarantined), a character PostgreSQL text cannot hold, then the
+table's own rules.
 """
 
 from __future__ import annotations
@@ -715,15 +716,32 @@ def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a day's landed rows were disposed of; landed = staged + quarantined + duplicates."""
+    """How a day's landed rows were disposed of, and the manifest's count of them."""
 
+    manifest: int  # rows the day's manifest announces
     landed: int
     staged: int
     quarantined: int
-    duplicates: int
+    duplicates: int  # dropped: exact duplicates, exact re-deliveries of earlier days' rows included
     rules: dict[str, int]  # quarantined rows per rule
     redelivered: int = 0  # of the duplicates: exact re-deliveries of earlier days' rows
 
     @property
-    def reconciled(self) -> bool:
-        return self.landed == self.staged + self.quarantined + self.duplicates
+    def unaccounted(self) -> int:
+        """Rows not accounted for (rows_accounted_for, 0 when it holds): landed rows that are
+        neither staged, quarantined nor a dropped duplicate, plus the landed rows' difference
+        from the manifest's count."""
+        disposed = self.staged + self.quarantined + self.duplicates
+        return abs(self.landed - disposed) + abs(self.landed - self.manifest)
+
+    def figures(self) -> dict:
+        """The day's reconciliation as the check and dq.results show it."""
+        return {
+            "manifest": self.manifest,
+            "landed": self.landed,
+            "staged": self.staged,
+            "quarantined": self.quarantined,
+            "duplicates_dropped": self.duplicates,
+            "redelivered": self.redelivered,  # of the duplicates: earlier days' rows
+            "accounted_for": self.unaccounted == 0,
+        }
