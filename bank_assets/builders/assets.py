@@ -42,6 +42,14 @@ from bank_assets.model.tables import TABLES
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
 
 WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+# Staged tables that other tables' rules read on the same day (quality.reads, e.g. fx_rates for
+# the EUR limits of staged/transactions) are landed and staged first in a run, so those rules
+# find them. An ordering, not a dependency: a failed fx_rates file must not stop the postings.
+READ_BY_RULES = {other for table in quality.CATALOGUE for other in quality.reads(table)}
+
+
+def _first_if_read(name: str) -> dict[str, str]:
+    return {"dagster/priority": "1"} if f"staged/{name}" in READ_BY_RULES else {}
 
 
 def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
@@ -50,6 +58,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", source.name],
         group_name="raw",
+        op_tags=_first_if_read(source.name),
         kinds={"spark", "s3", "parquet"},
         partitions_def=daily,
         backfill_policy=single_run,
@@ -116,6 +125,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=f"stage_{name}",
         specs=_staged_specs(spec),
+        op_tags=_first_if_read(name),
         check_specs=check_specs(f"staged/{name}", quality.ROWS_ACCOUNTED_FOR),
         partitions_def=daily,
         backfill_policy=single_run,

@@ -18,7 +18,7 @@ import dagster as dg
 import polars as pl
 
 from bank_assets.io.alerts import Alert, raise_alert
-from bank_assets.io.lake import Lake
+from bank_assets.io.lake import Lake, day_path
 from bank_assets.io.spark.tables import count_rows, read_day
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import quality, staging
@@ -60,8 +60,20 @@ def validate_days(
         if table in quality.CATALOGUE:
             columns = quality.checked_columns(table)
             frame = pl.from_arrow(read_day(lake, zone, name, day, columns))
-            out += quality.validate(table, frame, day, (quarantined or {}).get(day))
+            inputs = day_inputs(lake, table, day)
+            out += quality.validate(table, frame, day, (quarantined or {}).get(day), inputs)
         out += day_results(lake, table, day)
+    return out
+
+
+def day_inputs(lake: Lake, table: str, day: date) -> quality.Inputs:
+    """The day's rows of the other lake tables `table`'s rules read (only the columns they read);
+    one without files for the day is left out (its rules judge without it)."""
+    out = {}
+    for other, columns in quality.reads(table).items():
+        zone, name = other.split("/")
+        if lake.files(day_path(zone, name, day), ".parquet"):
+            out[other] = pl.from_arrow(read_day(lake, zone, name, day, columns))
     return out
 
 
