@@ -156,29 +156,22 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
 
 def _staged_specs(spec: staging.StagingSpec) -> list[dg.AssetSpec]:
     """staged/<name> and quarantine/<name>, both written from raw/<name> in one pass."""
-    name, raw_key = spec.source.name, dg.AssetKey(["raw", spec.source.name])
+    name, source = spec.source.name, spec.source
+    described = {
+        "staged": f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
+        f"Grain: {source.grain}, unique {source.key}.",
+        "quarantine": f"Quarantined {name}: landed rows that failed a rule, with rule id, reason, "
+        "source file and line, and the raw payload. Grain: one row per quarantined landed row.",
+    }
     return [
         dg.AssetSpec(
-            ["staged", name],
-            deps=[raw_key],
-            group_name="staged",
+            [zone, name],
+            deps=[dg.AssetKey(["raw", name])],
+            group_name=zone,
             kinds={"spark", "parquet"},
-            description=(
-                f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
-                f"Grain: {spec.source.grain}, unique {spec.source.key}."
-            ),
-        ),
-        dg.AssetSpec(
-            ["quarantine", name],
-            deps=[raw_key],
-            group_name="quarantine",
-            kinds={"spark", "parquet"},
-            description=(
-                f"Quarantined {name}: landed rows that failed a rule, with rule id, reason, "
-                "source file and line, and the raw payload. Grain: one row per quarantined "
-                "landed row."
-            ),
-        ),
+            description=description,
+        )
+        for zone, description in described.items()
     ]
 
 
