@@ -4,6 +4,8 @@ Every rule has an id, a severity and a description, and a row-level predicate (a
 expression, True where the row satisfies it). `schema(table, day)` generates the table's Pandera
 schema from its rules (one `pa.Check` per rule) and `validate` runs it lazily over the day's rows
 and turns Pandera's failure cases into one `Result` per rule: rows checked, rows failed, a sample.
+A rule may also read another table of the same day (`Rule.reads`: the EUR limits of postings use
+the day's staged fx_rates); the check builder reads it from the lake and passes it in.
 The Dagster asset checks (`defs/checks.py`) are generated from the same catalogue, and so are
 those of the day-level rules (`DAY_RULES`: reconciliations, volume, fraud rate).
 
@@ -220,8 +222,9 @@ def _eur(amount: str, currency: str, fx_rates: pl.DataFrame | None) -> pl.Expr:
     fact's fatal fx_rate_known check stops such postings)."""
     per_unit = {"EUR": 1.0}
     if fx_rates is not None:
-        rates = fx_rates["eur_per_unit"].cast(pl.Float64)
-        per_unit |= dict(zip(fx_rates["currency"].to_list(), rates.to_list(), strict=True))
+        known = fx_rates.drop_nulls("currency")
+        rates = known["eur_per_unit"].cast(pl.Float64).to_list()
+        per_unit |= dict(zip(known["currency"].to_list(), rates, strict=True))
     return pl.col(amount).cast(pl.Float64) * pl.col(currency).replace_strict(
         per_unit, default=None, return_dtype=pl.Float64
     )
