@@ -1,6 +1,6 @@
 """Asset factories: one per layer, so adding a table is a few declarative lines in its domain.
 
-Assets are thin: they wire lake/warehouse I/O and record metadata; the logic lives in `lib/`.
+Assets are thin: they wire lake/warehouse I/O and record metadata; the logic lives in `model/`.
 Each asset processes every day of its run (one partition, or a range backfilled as one run).
 """
 
@@ -275,7 +275,7 @@ def curated_asset(
     grain: str,
     deps: Sequence[Sequence[str]] = (),
 ) -> dg.AssetsDefinition:
-    """Lake tables of the day -> a curated star-schema table, built by a pure function in lib/:
+    """Lake tables of the day -> a curated star-schema table, built by a pure function in model/:
     `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
     `deps` adds upstream assets the transform does not read (ordering only)."""
     upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs if not isinstance(i, Earlier)))
@@ -321,7 +321,7 @@ def curated_asset(
 
 
 def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefinition:
-    """A small reference dimension kept in code (lib/reference.py) -> PostgreSQL, upserted."""
+    """A small reference dimension kept in code (model/reference.py) -> PostgreSQL, upserted."""
     target = TABLES[table]
     asset = f"warehouse/{target.name}"
 
@@ -357,7 +357,7 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
 
 
 def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
-    """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py).
+    """A lake table -> its PostgreSQL table, one atomic swap per day (see io/warehouse/loader.py).
     Checked after the load: replace_day tables hold exactly the lake's rows for the day, upserted
     ones every key of it, and the catalogue's rules hold for the table as loaded (SCD2)."""
     target = TABLES[table]

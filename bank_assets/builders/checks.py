@@ -1,4 +1,4 @@
-"""Asset checks generated from the rule catalogue (`lib/quality.py`), scoped to the run's days.
+"""Asset checks generated from the rule catalogue (`model/quality.py`), scoped to the run's days.
 
 One check per rule on each checked asset; fatal rules are blocking (a failure stops the table's
 downstream assets for the run), error and warn rules are not. Each result carries rows checked,
@@ -206,7 +206,7 @@ def record(
     context: dg.AssetExecutionContext, warehouse: Warehouse, results: list[quality.Result]
 ) -> None:
     """Keep the results in dq.results; raise an alert for each warn rule that flagged rows (one
-    dq.alerts row per table, rule and day: a re-run updates it, see lib/alerts.py)."""
+    dq.alerts row per table, rule and day: a re-run updates it, see io/alerts.py)."""
     warehouse.record_results(results, context.run_id)
     for r in results:
         if r.severity == quality.WARN and r.failed:

@@ -45,7 +45,7 @@ ACCOUNT_TRACKED = (
     "interest_rate",
 )
 # Described attributes are type 1: the latest export's value holds for every version of the key
-# (lib/warehouse.py, scd2). They identify or reach the client (names, e-mail, birth date, the
+# (io/warehouse/loader.py, scd2). They identify or reach the client (names, e-mail, birth date, the
 # account's IBAN/BIC): a change is a correction or a new contact detail, not a new state to
 # analyse by, and a rectified name or birth date must not survive in older versions.
 CLIENT_DESCRIBED = ("first_name", "last_name", "birth_date", "email", "onboarded_at")
@@ -145,7 +145,7 @@ def scd2_versions(
     xxhash64(natural key, row_hash of the tracked attributes); `valid_from` is the day. The
     `described` attributes are not part of the version (type 1: see CLIENT_DESCRIBED).
 
-    The warehouse load (lib/warehouse.py, scd2) chains the versions into valid_from/valid_to.
+    The warehouse load (io/warehouse/loader.py, scd2) chains the versions into valid_from/valid_to.
     """
     row_hash = F.sha2(
         F.concat_ws(

@@ -6,13 +6,13 @@ schema from its rules (one `pa.Check` per rule) and `validate` runs it lazily ov
 and turns Pandera's failure cases into one `Result` per rule: rows checked, rows failed, a sample.
 A rule may also read another table of the same day (`Rule.reads`: the EUR limits of postings use
 the day's staged fx_rates); the check builder reads it from the lake and passes it in.
-The Dagster asset checks (`defs/checks.py`) are generated from the same catalogue, and so are
+The Dagster asset checks (`builders/checks.py`) are generated from the same catalogue, and so are
 those of the day-level rules (`DAY_RULES`: reconciliations, volume, fraud rate).
 
 Severities:
   fatal  the check is blocking: when more than `tolerance` of the rows fail, nothing downstream of
          the table is built for the day (orphan keys tolerate 0.1%)
-  error  rows breaking it are quarantined by staging (Spark, `lib/staging.py`, in the same pass
+  error  rows breaking it are quarantined by staging (Spark, `model/staging.py`, in the same pass
          that types the rows: `quarantined_as` names that rule); the rule here checks that the
          staged rows keep it, and its check reports how many rows were quarantined
   warn   rows are kept and a warning is recorded (dq.alerts) for a person to look at
@@ -140,7 +140,7 @@ def keys_resolve(keys: Sequence[str], optional: dict[str, str] | None = None) ->
 
 
 def _no_card_number(values: pl.Series) -> pl.Series:
-    """True where a text value holds no card number (lib/cards.py): screened by the vectorized
+    """True where a text value holds no card number (model/cards.py): screened by the vectorized
     prefilter, the few candidates checked exactly."""
     ok = pl.Series(values.name, [True] * len(values), dtype=pl.Boolean)
     where = values.str.contains(cards.PREFILTER).fill_null(False).arg_true()
@@ -164,7 +164,7 @@ def _every_text_column(
 
 
 def no_card_numbers(columns: Sequence[str]) -> Rule:
-    """No card number (lib/cards.py) in any text column of the landed fields. Card numbers are
+    """No card number (model/cards.py) in any text column of the landed fields. Card numbers are
     masked at landing, so this guard should never fire: if it does, a path stores them raw."""
     passes = _every_text_column(
         columns, lambda c: pl.col(c).map_batches(_no_card_number, return_dtype=pl.Boolean)
