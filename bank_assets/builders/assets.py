@@ -1,26 +1,29 @@
 """Asset factories: one per layer, so adding a table is a few declarative lines in its domain.
 
-Assets are thin: they wire lake/warehouse I/O and record metadata; the logic lives in `lib/`.
+Assets are thin: they wire lake/warehouse I/O and record metadata; the logic lives in `model/`.
 Each asset processes every day of its run (one partition, or a range backfilled as one run).
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import dagster as dg
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 
 from bank_assets.builders.checks import (
     check_specs,
     keys_loaded,
     report,
+    rows_accounted_for,
     staging_results,
     validate_days,
     warehouse_results,
 )
 from bank_assets.builders.metadata import summary
 from bank_assets.builders.partitions import daily, partition_days, single_run
+from bank_assets.io.lake import Lake
 from bank_assets.io.spark.tables import (
     copy_to_warehouse,
     count_rows,
@@ -39,6 +42,14 @@ from bank_assets.model.tables import TABLES
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
 
 WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+# Staged tables that other tables' rules read on the same day (quality.reads, e.g. fx_rates for
+# the EUR limits of staged/transactions) are landed and staged first in a run, so those rules
+# find them. An ordering, not a dependency: a failed fx_rates file must not stop the postings.
+READ_BY_RULES = {other for table in quality.CATALOGUE for other in quality.reads(table)}
+
+
+def _first_if_read(name: str) -> dict[str, str]:
+    return {"dagster/priority": "1"} if f"staged/{name}" in READ_BY_RULES else {}
 
 
 def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
@@ -47,6 +58,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", source.name],
         group_name="raw",
+        op_tags=_first_if_read(source.name),
         kinds={"spark", "s3", "parquet"},
         partitions_def=daily,
         backfill_policy=single_run,
@@ -109,33 +121,11 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
 def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
     """Raw -> staged (typed, UTC, deduplicated) and quarantine (rule, reason, raw payload)."""
     name = spec.source.name
-    raw_key = dg.AssetKey(["raw", name])
 
     @dg.multi_asset(
         name=f"stage_{name}",
-        specs=[
-            dg.AssetSpec(
-                ["staged", name],
-                deps=[raw_key],
-                group_name="staged",
-                kinds={"spark", "parquet"},
-                description=(
-                    f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
-                    f"Grain: {spec.source.grain}, unique {spec.source.key}."
-                ),
-            ),
-            dg.AssetSpec(
-                ["quarantine", name],
-                deps=[raw_key],
-                group_name="quarantine",
-                kinds={"spark", "parquet"},
-                description=(
-                    f"Quarantined {name}: landed rows that failed a rule, with rule id, reason, "
-                    "source file and line, and the raw payload. Grain: one row per quarantined "
-                    "landed row."
-                ),
-            ),
-        ],
+        specs=_staged_specs(spec),
+        op_tags=_first_if_read(name),
         check_specs=check_specs(f"staged/{name}", quality.ROWS_ACCOUNTED_FOR),
         partitions_def=daily,
         backfill_policy=single_run,
@@ -146,105 +136,114 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
         lake: LakeResource,
         warehouse: WarehouseResource,
     ):
-        started = time.perf_counter()
-        staged, quarantined, dropped, rules, size = {}, {}, {}, {}, [0, 0]
-        redelivered: dict = {}
-        reconciliation: dict[str, dict] = {}
+        started, days = time.perf_counter(), {}
+        # Days run in order (partition_days), so a day sees the keys its earlier days staged.
         for day in partition_days(context):
-            # Days run in order (partition_days), so a day sees the keys its earlier days staged.
-            key, lookback = spec.source.key, spec.lookback_days
-            earlier = staged_before(lake.lake, name, day, key, lookback) if lookback else {}
-            raw, repeats = read_raw(spark.session, lake.lake, name, day, key, also=list(earlier))
-            classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
-            duplicates = sum(dropped_by_rule.values())
-            written = write_split(
-                staging.dispose(classified, spec, day),
-                lake.lake,
-                day,
-                "_disposition",
-                {
-                    staging.STAGED: ("staged", name, staging.staged_columns(spec)),
-                    staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
-                },
-            )
-            good, bad = written[staging.STAGED], written[staging.QUARANTINED]
-            result = staging.Outcome(
-                landed=count_rows(lake.lake, "raw", name, day),
-                staged=good.rows,
-                quarantined=bad.rows,
-                duplicates=duplicates,
-                rules=value_counts(lake.lake, "quarantine", name, day, "rule_id"),
-                redelivered=dropped_by_rule.get("exact_redelivery", 0),
-            )
-            manifest_rows = lake.lake.read_manifest(day)["tables"][name]["rows"]
-            reconciliation[day.isoformat()] = {
-                "manifest": manifest_rows,
-                "landed": result.landed,
-                "staged": result.staged,
-                "quarantined": result.quarantined,
-                "duplicates_dropped": result.duplicates,
-                "redelivered": result.redelivered,  # of the duplicates: earlier days' rows
-                "accounted_for": result.reconciled and result.landed == manifest_rows,
-            }
-            context.log.info(
-                f"{name} {day}: landed {result.landed} (manifest {manifest_rows}) = staged "
-                f"{result.staged} + quarantined {result.quarantined} + duplicates dropped "
-                f"{result.duplicates} ({result.redelivered} re-delivered from earlier days)"
-            )
-            staged[day], quarantined[day], dropped[day] = good.rows, bad.rows, duplicates
-            redelivered[day] = result.redelivered
-            rules[day.isoformat()] = result.rules
-            size[0], size[1] = size[0] + good.bytes, size[1] + bad.bytes
-        seconds = time.perf_counter() - started
-        yield dg.MaterializeResult(
-            asset_key=["staged", name],
-            metadata=summary(
-                staged,
-                seconds,
-                location=lake.lake.uri(f"staged/{name}"),
-                size_bytes=size[0],
-                duplicates_dropped=sum(dropped.values()),
-                redelivered=sum(redelivered.values()),
-                quarantined=sum(quarantined.values()),
-                rule_failures=rules,
-            ),
-        )
-        yield dg.MaterializeResult(
-            asset_key=["quarantine", name],
-            metadata=summary(
-                quarantined,
-                seconds,
-                location=lake.lake.uri(f"quarantine/{name}"),
-                size_bytes=size[1],
-                rule_failures=rules,
-            ),
-        )
-        days, checks_started = partition_days(context), time.perf_counter()
+            days[day] = _stage_day(spark.session, lake.lake, spec, day)
+            context.log.info(_described(name, day, days[day].outcome))
+        yield from _staged_materializations(lake.lake, name, days, time.perf_counter() - started)
+        checks_started = time.perf_counter()
+        outcomes = {day: staged.outcome for day, staged in days.items()}
         checked = validate_days(
-            lake.lake, f"staged/{name}", days, {d: rules[d.isoformat()] for d in days}
+            lake.lake, f"staged/{name}", list(days), {d: o.rules for d, o in outcomes.items()}
         )
-        quarantine_results = [
-            result
-            for day in days
-            for result in staging_results(
-                spec, day, reconciliation[day.isoformat()], rules[day.isoformat()]
-            )
-        ]
-        yield from report(context, warehouse.warehouse, checked, checks_started, quarantine_results)
-        unaccounted = [d for d, r in reconciliation.items() if not r["accounted_for"]]
-        yield dg.AssetCheckResult(
-            check_name=quality.ROWS_ACCOUNTED_FOR.id,
-            asset_key=["staged", name],
-            passed=not unaccounted,
-            description=(
-                f"rows unaccounted for on {', '.join(unaccounted)}"
-                if unaccounted
-                else "every landed row is staged, quarantined or a dropped duplicate"
-            ),
-            metadata={"by_day": reconciliation},
-        )
+        recorded = [r for day, o in outcomes.items() for r in staging_results(spec, day, o)]
+        yield from report(context, warehouse.warehouse, checked, checks_started, recorded)
+        yield rows_accounted_for(f"staged/{name}", outcomes)
 
     return _stage
+
+
+def _staged_specs(spec: staging.StagingSpec) -> list[dg.AssetSpec]:
+    """staged/<name> and quarantine/<name>, both written from raw/<name> in one pass."""
+    name, source = spec.source.name, spec.source
+    described = {
+        "staged": f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
+        f"Grain: {source.grain}, unique {source.key}.",
+        "quarantine": f"Quarantined {name}: landed rows that failed a rule, with rule id, reason, "
+        "source file and line, and the raw payload. Grain: one row per quarantined landed row.",
+    }
+    return [
+        dg.AssetSpec(
+            [zone, name],
+            deps=[dg.AssetKey(["raw", name])],
+            group_name=zone,
+            kinds={"spark", "parquet"},
+            description=description,
+        )
+        for zone, description in described.items()
+    ]
+
+
+@dataclass(frozen=True)
+class _StagedDay:
+    outcome: staging.Outcome
+    staged_bytes: int
+    quarantined_bytes: int
+
+
+def _stage_day(spark: SparkSession, lake: Lake, spec: staging.StagingSpec, day: date) -> _StagedDay:
+    """One day of raw/<name> classified and written to staged/ and quarantine/, with what
+    became of its rows (counted from what was written, so the reconciliation is a real check)."""
+    name, key, lookback = spec.source.name, spec.source.key, spec.lookback_days
+    earlier = staged_before(lake, name, day, key, lookback) if lookback else {}
+    raw, repeats = read_raw(spark, lake, name, day, key, also=list(earlier))
+    classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
+    routes = {
+        staging.STAGED: ("staged", name, staging.staged_columns(spec)),
+        staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
+    }
+    written = write_split(staging.dispose(classified, spec, day), lake, day, "_disposition", routes)
+    good, bad = written[staging.STAGED], written[staging.QUARANTINED]
+    outcome = staging.Outcome(
+        manifest=lake.read_manifest(day)["tables"][name]["rows"],
+        landed=count_rows(lake, "raw", name, day),
+        staged=good.rows,
+        quarantined=bad.rows,
+        duplicates=sum(dropped_by_rule.values()),
+        rules=value_counts(lake, "quarantine", name, day, "rule_id"),
+        redelivered=dropped_by_rule.get("exact_redelivery", 0),
+    )
+    return _StagedDay(outcome, good.bytes, bad.bytes)
+
+
+def _described(name: str, day: date, o: staging.Outcome) -> str:
+    return (
+        f"{name} {day}: landed {o.landed} (manifest {o.manifest}) = staged {o.staged} + "
+        f"quarantined {o.quarantined} + duplicates dropped {o.duplicates} ({o.redelivered} "
+        "re-delivered from earlier days)"
+    )
+
+
+def _staged_materializations(
+    lake: Lake, name: str, days: dict[date, _StagedDay], seconds: float
+) -> Iterator[dg.MaterializeResult]:
+    """The run's staged/<name> and quarantine/<name> materializations."""
+    rules = {day.isoformat(): s.outcome.rules for day, s in days.items()}
+    quarantined = {day: s.outcome.quarantined for day, s in days.items()}
+    yield dg.MaterializeResult(
+        asset_key=["staged", name],
+        metadata=summary(
+            {day: s.outcome.staged for day, s in days.items()},
+            seconds,
+            location=lake.uri(f"staged/{name}"),
+            size_bytes=sum(s.staged_bytes for s in days.values()),
+            duplicates_dropped=sum(s.outcome.duplicates for s in days.values()),
+            redelivered=sum(s.outcome.redelivered for s in days.values()),
+            quarantined=sum(quarantined.values()),
+            rule_failures=rules,
+        ),
+    )
+    yield dg.MaterializeResult(
+        asset_key=["quarantine", name],
+        metadata=summary(
+            quarantined,
+            seconds,
+            location=lake.uri(f"quarantine/{name}"),
+            size_bytes=sum(s.quarantined_bytes for s in days.values()),
+            rule_failures=rules,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -276,7 +275,7 @@ def curated_asset(
     grain: str,
     deps: Sequence[Sequence[str]] = (),
 ) -> dg.AssetsDefinition:
-    """Lake tables of the day -> a curated star-schema table, built by a pure function in lib/:
+    """Lake tables of the day -> a curated star-schema table, built by a pure function in model/:
     `transform(*input_frames, day)`, or `transform(spark, day)` for a table without inputs.
     `deps` adds upstream assets the transform does not read (ordering only)."""
     upstream = list(dict.fromkeys(tuple(i[:2]) for i in inputs if not isinstance(i, Earlier)))
@@ -322,7 +321,7 @@ def curated_asset(
 
 
 def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefinition:
-    """A small reference dimension kept in code (lib/reference.py) -> PostgreSQL, upserted."""
+    """A small reference dimension kept in code (model/reference.py) -> PostgreSQL, upserted."""
     target = TABLES[table]
     asset = f"warehouse/{target.name}"
 
@@ -358,7 +357,7 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
 
 
 def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
-    """A lake table -> its PostgreSQL table, one atomic swap per day (see lib/warehouse.py).
+    """A lake table -> its PostgreSQL table, one atomic swap per day (see io/warehouse/loader.py).
     Checked after the load: replace_day tables hold exactly the lake's rows for the day, upserted
     ones every key of it, and the catalogue's rules hold for the table as loaded (SCD2)."""
     target = TABLES[table]

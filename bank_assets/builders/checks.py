@@ -1,4 +1,4 @@
-"""Asset checks generated from the rule catalogue (`lib/quality.py`), scoped to the run's days.
+"""Asset checks generated from the rule catalogue (`model/quality.py`), scoped to the run's days.
 
 One check per rule on each checked asset; fatal rules are blocking (a failure stops the table's
 downstream assets for the run), error and warn rules are not. Each result carries rows checked,
@@ -18,10 +18,11 @@ import dagster as dg
 import polars as pl
 
 from bank_assets.io.alerts import Alert, raise_alert
-from bank_assets.io.lake import Lake
+from bank_assets.io.lake import Lake, day_path
 from bank_assets.io.spark.tables import count_rows, read_day
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import quality, staging
+from bank_assets.model.keys import RAW_LINEAGE
 from bank_assets.model.tables import WarehouseTable
 
 SEVERITY = {
@@ -59,8 +60,20 @@ def validate_days(
         if table in quality.CATALOGUE:
             columns = quality.checked_columns(table)
             frame = pl.from_arrow(read_day(lake, zone, name, day, columns))
-            out += quality.validate(table, frame, day, (quarantined or {}).get(day))
+            inputs = day_inputs(lake, table, day)
+            out += quality.validate(table, frame, day, (quarantined or {}).get(day), inputs)
         out += day_results(lake, table, day)
+    return out
+
+
+def day_inputs(lake: Lake, table: str, day: date) -> quality.Inputs:
+    """The day's rows of the other lake tables `table`'s rules read (only the columns they read);
+    one without files for the day is left out (its rules judge without it)."""
+    out = {}
+    for other, columns in quality.reads(table).items():
+        zone, name = other.split("/")
+        if lake.files(day_path(zone, name, day), ".parquet"):
+            out[other] = pl.from_arrow(read_day(lake, zone, name, day, columns))
     return out
 
 
@@ -89,34 +102,19 @@ def day_results(lake: Lake, table: str, day: date) -> list[quality.Result]:
 def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the layer before, this table): currency and amount of the rows to reconcile."""
     if zone == "staged":  # the same rows as landed: the typed amount is the landed text's value
+        at = {r: s for r, s in RAW_LINEAGE.items() if s in ("source_file", "source_line")}
+        columns = ["amount", "currency"]
         here = pl.from_arrow(
-            read_day(
-                lake,
-                zone,
-                name,
-                day,
-                ["amount", "currency", "source_file", "source_line"],
-                dictionary=["source_file"],
-            )
+            read_day(lake, zone, name, day, [*columns, *at.values()], dictionary=["source_file"])
         )
         raw = pl.from_arrow(
-            read_day(
-                lake,
-                "raw",
-                name,
-                day,
-                ["amount", "currency", "_source_file", "_line"],
-                dictionary=["_source_file"],
-            )
+            read_day(lake, "raw", name, day, [*columns, *at], dictionary=["_source_file"])
         ).select(
             pl.col("amount").str.strip_chars().cast(here.schema["amount"], strict=False),
             pl.col("currency").str.strip_chars().str.to_uppercase(),
-            pl.col("_source_file").alias("source_file"),
-            pl.col("_line").alias("source_line"),
+            *[pl.col(r).alias(s) for r, s in at.items()],
         )
-        source = here.select("source_file", "source_line").join(
-            raw, on=["source_file", "source_line"], how="left"
-        )
+        source = here.select(*at.values()).join(raw, on=list(at.values()), how="left")
         return source, here
     # the fact holds every staged posting, its amount unchanged
     here = pl.from_arrow(read_day(lake, zone, name, day, ["amount", "currency"]))
@@ -161,20 +159,15 @@ def keys_loaded(
 
 
 def staging_results(
-    spec: staging.StagingSpec, day: date, reconciliation: dict, quarantined: dict[str, int]
+    spec: staging.StagingSpec, day: date, outcome: staging.Outcome
 ) -> list[quality.Result]:
     """dq.results rows for what staging did to a day: the reconciliation (fatal) and each
     quarantining rule (error: its rows were quarantined, none got through)."""
-    table = f"staged/{spec.source.name}"
-    landed = reconciliation["landed"]
-    unaccounted = abs(
-        landed
-        - reconciliation["staged"]
-        - reconciliation["quarantined"]
-        - reconciliation["duplicates_dropped"]
-    ) + abs(landed - reconciliation["manifest"])
-    accounted = quality.ROWS_ACCOUNTED_FOR.result(table, day, landed, unaccounted, [reconciliation])
-    out = [dataclasses.replace(accounted, quarantined=reconciliation["quarantined"])]
+    table, landed = f"staged/{spec.source.name}", outcome.landed
+    accounted = quality.ROWS_ACCOUNTED_FOR.result(
+        table, day, landed, outcome.unaccounted, [outcome.figures()]
+    )
+    out = [dataclasses.replace(accounted, quarantined=outcome.quarantined)]
     for rule in staging.all_rules(spec, day):
         if rule.id not in staging.DROPPED and rule.id not in {r.rule_id for r in out}:
             out.append(
@@ -186,17 +179,34 @@ def staging_results(
                     day,
                     landed,
                     0,
-                    quarantined=quarantined.get(rule.id, 0),
+                    quarantined=outcome.rules.get(rule.id, 0),
                 )
             )
     return out
+
+
+def rows_accounted_for(table: str, outcomes: dict[date, staging.Outcome]) -> dg.AssetCheckResult:
+    """The blocking reconciliation check of a staged `table` over the run's days."""
+    by_day = {day.isoformat(): o.figures() for day, o in outcomes.items()}
+    unaccounted = [day for day, figures in by_day.items() if not figures["accounted_for"]]
+    return dg.AssetCheckResult(
+        check_name=quality.ROWS_ACCOUNTED_FOR.id,
+        asset_key=table.split("/"),
+        passed=not unaccounted,
+        description=(
+            f"rows unaccounted for on {', '.join(unaccounted)}"
+            if unaccounted
+            else "every landed row is staged, quarantined or a dropped duplicate"
+        ),
+        metadata={"by_day": by_day},
+    )
 
 
 def record(
     context: dg.AssetExecutionContext, warehouse: Warehouse, results: list[quality.Result]
 ) -> None:
     """Keep the results in dq.results; raise an alert for each warn rule that flagged rows (one
-    dq.alerts row per table, rule and day: a re-run updates it, see lib/alerts.py)."""
+    dq.alerts row per table, rule and day: a re-run updates it, see io/alerts.py)."""
     warehouse.record_results(results, context.run_id)
     for r in results:
         if r.severity == quality.WARN and r.failed:

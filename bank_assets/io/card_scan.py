@@ -33,6 +33,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from bank_assets.io.lake import Lake
 from bank_assets.model import cards
+from bank_assets.model.keys import BATCH_ROWS
 
 PIPELINE_ZONES = ("raw", "staged", "quarantine", "curated")
 LANDING_ZONE = "landing"
@@ -75,7 +76,7 @@ def scan_parquet(lake: Lake, info: pafs.FileInfo) -> Iterator[Finding]:
     if not text:
         return
     offset = 0
-    for batch in parquet.iter_batches(columns=text, batch_size=65_536):
+    for batch in parquet.iter_batches(columns=text, batch_size=BATCH_ROWS):
         for name in text:
             column = batch.column(name)
             for i in cards.candidates(column):

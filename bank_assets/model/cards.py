@@ -5,7 +5,7 @@ at landing: when a landing file becomes raw Parquet (`lake_source._LandingReader
 text field and `_raw_line` has each card number masked to its first 6 and last 4 digits
 (`mask_table`), so raw, staged, curated and quarantine Parquet, PostgreSQL and the Dagster event
 log only ever see masked numbers. The staged tables' fatal `no_card_numbers` check
-(`lib/quality.py`) stays as a guard, samples of failing rows are masked whatever the rule
+(`model/quality.py`) stays as a guard, samples of failing rows are masked whatever the rule
 (`quality.json_safe`), and `bank-assets scan-cards` looks for raw numbers in the lake and the
 warehouse, all with `find` below.
 

@@ -23,8 +23,8 @@ from pyspark.sql.types import (
 )
 
 from bank_assets.model import reference as ref
+from bank_assets.model.keys import CURATED_LINEAGE, UNKNOWN_KEY, date_key
 
-UNKNOWN_KEY = -1
 CLIENT_TRACKED = (
     "segment",
     "address_line",
@@ -45,16 +45,11 @@ ACCOUNT_TRACKED = (
     "interest_rate",
 )
 # Described attributes are type 1: the latest export's value holds for every version of the key
-# (lib/warehouse.py, scd2). They identify or reach the client (names, e-mail, birth date, the
+# (io/warehouse/loader.py, scd2). They identify or reach the client (names, e-mail, birth date, the
 # account's IBAN/BIC): a change is a correction or a new contact detail, not a new state to
 # analyse by, and a rectified name or birth date must not survive in older versions.
 CLIENT_DESCRIBED = ("first_name", "last_name", "birth_date", "email", "onboarded_at")
 ACCOUNT_DESCRIBED = ("iban", "bic", "currency", "opened_at")
-LINEAGE = ("batch_id", "source_file", "landed_at", "record_hash")
-
-
-def date_key(day: date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def easter(year: int) -> date:
@@ -150,7 +145,7 @@ def scd2_versions(
     xxhash64(natural key, row_hash of the tracked attributes); `valid_from` is the day. The
     `described` attributes are not part of the version (type 1: see CLIENT_DESCRIBED).
 
-    The warehouse load (lib/warehouse.py, scd2) chains the versions into valid_from/valid_to.
+    The warehouse load (io/warehouse/loader.py, scd2) chains the versions into valid_from/valid_to.
     """
     row_hash = F.sha2(
         F.concat_ws(
@@ -165,7 +160,7 @@ def scd2_versions(
         *tracked,
         row_hash.alias("row_hash"),
         F.lit(day).cast(DateType()).alias("valid_from"),
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -234,7 +229,7 @@ def dim_products(staged: DataFrame, day: date) -> DataFrame:
         "category",
         "interest_rate",
         "monthly_fee",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -249,7 +244,7 @@ def dim_merchants(staged: DataFrame, day: date) -> DataFrame:
         descriptions[F.col("mcc")].alias("mcc_description"),
         "city",
         "country",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -264,7 +259,7 @@ def dim_currencies(fx_rates: DataFrame, day: date) -> DataFrame:
         minor[F.col("currency")].cast("smallint").alias("minor_units"),
         "eur_per_unit",
         "rate_date",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -293,5 +288,5 @@ def dim_satisfaction(
         nps_category(F.col("nps")).alias("nps_category"),
         F.col("complaint").alias("is_complaint"),
         "comment",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )

@@ -11,27 +11,11 @@ from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DecimalType
 
 from bank_assets.model import fraud
 from bank_assets.model import reference as ref
-from bank_assets.model.dimensions import (
-    LINEAGE,
-    UNKNOWN_KEY,
-    code_key,
-    date_key,
-    key_or_unknown,
-    with_earlier,
-    with_key,
-)
-
-MONEY = DecimalType(18, 2)
-
-
-def _date_key(column: str) -> Column:
-    """A date column -> its dim_dates key (YYYYMMDD), -1 when there is no date."""
-    return F.coalesce(F.date_format(column, "yyyyMMdd").cast("int"), F.lit(UNKNOWN_KEY))
-
+from bank_assets.model.dimensions import code_key, key_or_unknown, with_earlier, with_key
+from bank_assets.model.keys import CURATED_LINEAGE, MONEY, date_key, date_key_of
 
 # What fact_transactions reads of the dimensions (of the day, and of the days before).
 ACCOUNT_READS = ("account_id", "account_key", "client_id", "product_code")
@@ -120,14 +104,14 @@ def fact_transactions(
             "card_masked",
             "country",
             "description",
-            *LINEAGE,
+            *CURATED_LINEAGE,
         )
     )
     narrow = movements.join(F.broadcast(fx), "currency", "left").select(
         *[c for c in fraud.COLUMNS if c not in ("amount", "currency")], amount_eur
     )
     scored = fraud.scored(postings, fraud.scores(narrow))
-    lineage = list(LINEAGE)
+    lineage = list(CURATED_LINEAGE)
     columns = [c for c in scored.columns if c not in lineage]
     return scored.select(*columns, *lineage)
 
@@ -151,7 +135,7 @@ FRAUDES_READS = (
     "fraud_score",
     "fraud_rule",
     "is_fraud_flagged",
-    *LINEAGE,
+    *CURATED_LINEAGE,
 )
 
 
@@ -174,7 +158,7 @@ def fact_fraudes(fact: DataFrame) -> DataFrame:
         at_risk.alias("amount_at_risk"),
         F.coalesce(lost, F.lit(0)).cast(MONEY).alias("amount_lost"),
         F.lit(0).cast(MONEY).alias("amount_recovered"),
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -208,9 +192,9 @@ def fact_loans(
         key_or_unknown("client_key"),
         key_or_unknown("account_key"),
         key_or_unknown("product_key"),
-        _date_key("applied_on").alias("application_date_key"),
-        _date_key("decided_on").alias("decision_date_key"),
-        _date_key("disbursed_on").alias("disbursement_date_key"),
+        date_key_of("applied_on").alias("application_date_key"),
+        date_key_of("decided_on").alias("decision_date_key"),
+        date_key_of("disbursed_on").alias("disbursement_date_key"),
         "client_id",
         "product_code",
         "branch_code",
@@ -224,7 +208,7 @@ def fact_loans(
         "outstanding_principal",
         "days_past_due",
         delinquency_bucket(F.col("days_past_due")).alias("delinquency_bucket"),
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -247,7 +231,7 @@ def fact_payments(
         key_or_unknown("client_key"),
         key_or_unknown("account_key"),
         key_or_unknown("product_key"),
-        _date_key("due_date").alias("due_date_key"),
+        date_key_of("due_date").alias("due_date_key"),
         "installment_no",
         "due_date",
         "amount_due",
@@ -259,7 +243,7 @@ def fact_payments(
         "paid_at",
         "status",
         F.greatest(F.datediff(F.lit(day), F.col("due_date")), F.lit(0)).alias("days_late"),
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )
 
 
@@ -275,5 +259,5 @@ def fact_revenue(pnl: DataFrame, products: DataFrame, day: date) -> DataFrame:
         "other_income",
         "operating_cost",
         "provisions",
-        *LINEAGE,
+        *CURATED_LINEAGE,
     )

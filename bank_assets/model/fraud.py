@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import DecimalType
 
 from bank_assets.model import reference as ref
+from bank_assets.model.keys import SCORE
 
 WEIGHTS = {"card_testing": 0.9, "new_country": 0.8, "velocity": 0.7, "unusual_amount": 0.5}
 FLAG_AT = 0.6
@@ -39,7 +39,6 @@ COLUMNS = (
     "currency",
     "country",
 )
-SCORE = DecimalType(5, 4)
 
 
 def signals(tx: DataFrame) -> dict[str, Column]:

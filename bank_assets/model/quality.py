@@ -4,13 +4,15 @@ Every rule has an id, a severity and a description, and a row-level predicate (a
 expression, True where the row satisfies it). `schema(table, day)` generates the table's Pandera
 schema from its rules (one `pa.Check` per rule) and `validate` runs it lazily over the day's rows
 and turns Pandera's failure cases into one `Result` per rule: rows checked, rows failed, a sample.
-The Dagster asset checks (`defs/checks.py`) are generated from the same catalogue, and so are
+A rule may also read another table of the same day (`Rule.reads`: the EUR limits of postings use
+the day's staged fx_rates); the check builder reads it from the lake and passes it in.
+The Dagster asset checks (`builders/checks.py`) are generated from the same catalogue, and so are
 those of the day-level rules (`DAY_RULES`: reconciliations, volume, fraud rate).
 
 Severities:
   fatal  the check is blocking: when more than `tolerance` of the rows fail, nothing downstream of
          the table is built for the day (orphan keys tolerate 0.1%)
-  error  rows breaking it are quarantined by staging (Spark, `lib/staging.py`, in the same pass
+  error  rows breaking it are quarantined by staging (Spark, `model/staging.py`, in the same pass
          that types the rows: `quarantined_as` names that rule); the rule here checks that the
          staged rows keep it, and its check reports how many rows were quarantined
   warn   rows are kept and a warning is recorded (dq.alerts) for a person to look at
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -39,6 +41,9 @@ from bank_assets.model.sources import SOURCES
 from bank_assets.model.staging import LATE_POSTING_DAYS, NUL
 
 FATAL, ERROR, WARN = "fatal", "error", "warn"
+# The day's rows of the other tables a table's rules read (`Rule.reads`), by table; a table not
+# there for the day (not staged yet, or its file failed) is absent.
+Inputs = Mapping[str, pl.DataFrame]
 SAMPLE_ROWS = 5
 SAMPLE_GROUPS = 100  # a rule reported per group lists at most this many groups
 
@@ -48,12 +53,15 @@ class Rule:
     id: str
     severity: str  # fatal | error | warn
     description: str
-    passes: Callable[[pl.LazyFrame, date], pl.Expr]  # per row: True where the rule holds
+    # per row: True where the rule holds, given the day's rows and its other inputs (`reads`)
+    passes: Callable[[pl.LazyFrame, date, Inputs], pl.Expr]
     columns: tuple[str, ...]  # what it reads (and what a failing sample shows)
     tolerance: float = 0.0  # share of rows that may fail before the check fails
     quarantined_as: str | None = None  # error rules: the staging rule that quarantines them
     # failing rows reported per value of this column (the sample: each value and its rows)
     group_by: str | None = None
+    # other tables of the same day it reads ("staged/fx_rates") -> their columns
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,13 +94,24 @@ def rule(
     severity: str,
     description: str,
     columns: Sequence[str],
-    passes: pl.Expr | Callable[[pl.LazyFrame, date], pl.Expr],
+    passes: pl.Expr | Callable[[pl.LazyFrame, date, Inputs], pl.Expr],
     tolerance: float = 0.0,
     quarantined_as: str | None = None,
     group_by: str | None = None,
+    reads: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Rule:
-    fn = passes if callable(passes) else (lambda lf, day, e=passes: e)
-    return Rule(id, severity, description, fn, tuple(columns), tolerance, quarantined_as, group_by)
+    fn = passes if callable(passes) else (lambda lf, day, inputs, e=passes: e)
+    return Rule(
+        id,
+        severity,
+        description,
+        fn,
+        tuple(columns),
+        tolerance,
+        quarantined_as,
+        group_by,
+        dict(reads or {}),
+    )
 
 
 # ---- rule builders ---------------------------------------------------------------------------
@@ -121,7 +140,7 @@ def keys_resolve(keys: Sequence[str], optional: dict[str, str] | None = None) ->
 
 
 def _no_card_number(values: pl.Series) -> pl.Series:
-    """True where a text value holds no card number (lib/cards.py): screened by the vectorized
+    """True where a text value holds no card number (model/cards.py): screened by the vectorized
     prefilter, the few candidates checked exactly."""
     ok = pl.Series(values.name, [True] * len(values), dtype=pl.Boolean)
     where = values.str.contains(cards.PREFILTER).fill_null(False).arg_true()
@@ -133,10 +152,10 @@ def _no_card_number(values: pl.Series) -> pl.Series:
 
 def _every_text_column(
     columns: Sequence[str], holds: Callable[[str], pl.Expr]
-) -> Callable[[pl.LazyFrame, date], pl.Expr]:
+) -> Callable[[pl.LazyFrame, date, Inputs], pl.Expr]:
     """A row predicate: `holds(column)` in each of `columns` that is text in the frame."""
 
-    def passes(lf: pl.LazyFrame, day: date) -> pl.Expr:
+    def passes(lf: pl.LazyFrame, day: date, inputs: Inputs) -> pl.Expr:
         schema = lf.collect_schema()
         text = [c for c in columns if schema.get(c) == pl.String]
         return pl.all_horizontal(pl.lit(True), *[holds(c) for c in text])
@@ -145,7 +164,7 @@ def _every_text_column(
 
 
 def no_card_numbers(columns: Sequence[str]) -> Rule:
-    """No card number (lib/cards.py) in any text column of the landed fields. Card numbers are
+    """No card number (model/cards.py) in any text column of the landed fields. Card numbers are
     masked at landing, so this guard should never fire: if it does, a path stores them raw."""
     passes = _every_text_column(
         columns, lambda c: pl.col(c).map_batches(_no_card_number, return_dtype=pl.Boolean)
@@ -194,11 +213,28 @@ def not_negative(*columns: str) -> Rule:
     )
 
 
-def _eur(amount: str, currency: str) -> pl.Expr:
-    rates = {c: rate for c, (_, rate) in ref.CURRENCIES.items()}
+FX_RATES = "staged/fx_rates"
+
+
+def _eur(amount: str, currency: str, fx_rates: pl.DataFrame | None) -> pl.Expr:
+    """`amount` in EUR at the day's staged reference rate of its `currency` (EUR is 1 unless the
+    day's rates say otherwise). A currency without a rate that day gives NULL: not judged (the
+    fact's fatal fx_rate_known check stops such postings)."""
+    per_unit = {"EUR": 1.0}
+    if fx_rates is not None:
+        known = fx_rates.drop_nulls("currency")
+        rates = known["eur_per_unit"].cast(pl.Float64).to_list()
+        per_unit |= dict(zip(known["currency"].to_list(), rates, strict=True))
     return pl.col(amount).cast(pl.Float64) * pl.col(currency).replace_strict(
-        rates, default=None, return_dtype=pl.Float64
+        per_unit, default=None, return_dtype=pl.Float64
     )
+
+
+def _within_type_limit(lf: pl.LazyFrame, day: date, inputs: Inputs) -> pl.Expr:
+    limit = pl.col("transaction_type").replace_strict(
+        ref.TYPE_LIMITS_EUR, default=None, return_dtype=pl.Float64
+    )
+    return _eur("amount", "currency", inputs.get(FX_RATES)) <= limit
 
 
 def _start_of_day(day: date) -> datetime:
@@ -254,7 +290,7 @@ TRANSACTION_RULES = (
         ERROR,
         "posted_at no later than the end of the business day, UTC",
         ["posted_at"],
-        lambda lf, day: pl.col("posted_at") < _end_of_day(day),
+        lambda lf, day, inputs: pl.col("posted_at") < _end_of_day(day),
         quarantined_as="future_timestamp",
     ),
     rule(
@@ -263,7 +299,7 @@ TRANSACTION_RULES = (
         f"posted_at no earlier than {LATE_POSTING_DAYS} days before the business day, UTC "
         "(late postings)",
         ["posted_at"],
-        lambda lf, day: (
+        lambda lf, day, inputs: (
             pl.col("posted_at") >= _start_of_day(day) - timedelta(days=LATE_POSTING_DAYS)
         ),
         quarantined_as="outside_business_day",
@@ -279,13 +315,11 @@ TRANSACTION_RULES = (
     rule(
         "amount_within_type_limit",
         WARN,
-        "amount in EUR within its transaction type's limit (reference.TYPE_LIMITS_EUR): "
-        "outliers are flagged, not dropped",
+        "amount in EUR, at the day's staged fx_rates, within its transaction type's limit "
+        "(reference.TYPE_LIMITS_EUR): outliers are flagged, not dropped",
         ["transaction_id", "transaction_type", "amount", "currency"],
-        _eur("amount", "currency")
-        <= pl.col("transaction_type").replace_strict(
-            ref.TYPE_LIMITS_EUR, default=None, return_dtype=pl.Float64
-        ),
+        _within_type_limit,
+        reads={FX_RATES: ("currency", "eur_per_unit")},
     ),
     iban_valid("counterparty_iban", WARN),
 )
@@ -518,7 +552,16 @@ def checked_columns(table: str) -> list[str]:
     return list(dict.fromkeys(c for r in CATALOGUE[table] for c in r.columns))
 
 
-def schema(table: str, day: date) -> pa.DataFrameSchema:
+def reads(table: str) -> dict[str, list[str]]:
+    """The other tables of the day that `table`'s rules read, with the columns they read."""
+    out: dict[str, list[str]] = {}
+    for r in CATALOGUE.get(table, ()):
+        for other, columns in r.reads.items():
+            out[other] = list(dict.fromkeys([*out.get(other, []), *columns]))
+    return out
+
+
+def schema(table: str, day: date, inputs: Inputs | None = None) -> pa.DataFrameSchema:
     """The table's Pandera schema for one day: its columns must be there (a missing one is a
     schema drift), and one check per rule, named by the rule id."""
     return pa.DataFrameSchema(
@@ -526,7 +569,7 @@ def schema(table: str, day: date) -> pa.DataFrameSchema:
         checks=[
             pa.Check(
                 lambda data, r=r: data.lazyframe.select(
-                    r.passes(data.lazyframe, day).fill_null(True).alias(r.id)
+                    r.passes(data.lazyframe, day, inputs or {}).fill_null(True).alias(r.id)
                 ),
                 name=r.id,
             )
@@ -651,13 +694,18 @@ class SchemaDrift(ValueError):
 
 
 def validate(
-    table: str, frame: pl.DataFrame, day: date, quarantined: dict[str, int] | None = None
+    table: str,
+    frame: pl.DataFrame,
+    day: date,
+    quarantined: dict[str, int] | None = None,
+    inputs: Inputs | None = None,
 ) -> list[Result]:
     """Every rule of `table` over the day's rows: one Result per rule, in catalogue order.
-    `quarantined` (rows per staging rule id) fills in the error rules' quarantine counts."""
+    `quarantined` (rows per staging rule id) fills in the error rules' quarantine counts;
+    `inputs`: the day's rows of the other tables the rules read (`reads`)."""
     failed: dict[str, pl.Series] = {}
     try:
-        schema(table, day).validate(frame, lazy=True)
+        schema(table, day, inputs).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as e:
         cases = e.failure_cases
         missing = cases.filter(pl.col("check") == "column_in_dataframe")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# ISO 4217: code -> (minor units, EUR per unit). Rates are fixed reference rates for the simulation.
+# ISO 4217: code -> (minor units, EUR per unit). The rates are the simulator's fixed reference
+# rates: the pipeline converts with the day's staged fx_rates and reads only the minor units.
 CURRENCIES: dict[str, tuple[int, float]] = {
     "EUR": (2, 1.0),
     "USD": (2, 0.92),

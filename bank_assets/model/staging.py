@@ -6,12 +6,13 @@ Pure DataFrame -> DataFrame code. `classify` gives every raw row exactly one dis
   quarantined  a rule failed; kept with rule id, reason and the raw payload
   duplicate    an exact copy of an earlier row with the same key; dropped and counted
 
-so landed = staged + quarantined + duplicates, by construction. Rules are checked in order and the
-first that fails names the row's reason: malformed line, missing key, conflicting duplicate (the
-same key landed with different content: every version is quarantined, none is guessed right),
-exact duplicate, for tables with a lookback (`StagingSpec.lookback_days`) a key already staged on
-an earlier day (an exact re-delivery is a duplicate, another content is quarantined), a character
-PostgreSQL text cannot hold, then the table's own rules.
+so landed = staged + quarantined + duplicates, by construction (`Outcome.unaccounted` checks it).
+Rules are checked in order and the first that fails names the row's reason: malformed line,
+missing key, conflicting duplicate (the same key landed with different content: every version
+is quarantined, none is guessed right), exact duplicate, for tables with a lookback
+(`StagingSpec.lookback_days`) a key already staged on an earlier day (an exact re-delivery is a
+duplicate, another content is quarantined), a character PostgreSQL text cannot hold, then the
+table's own rules.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from datetime import date, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, DecimalType, IntegerType, TimestampType
+from pyspark.sql.types import DateType, IntegerType, TimestampType
 
 from bank_assets.model import reference as ref
+from bank_assets.model.keys import FX, MONEY, RATE, RAW_LINEAGE, STAGED_LINEAGE
 from bank_assets.model.sources import (
     ACCOUNTS,
     BRANCH_PNL,
@@ -39,8 +41,6 @@ from bank_assets.model.sources import (
     SourceTable,
 )
 
-MONEY = DecimalType(18, 2)
-RATE = DecimalType(9, 6)
 STAGED, QUARANTINED, DUPLICATE = "staged", "quarantined", "duplicate"
 TYPED_PREFIX = "t__"
 
@@ -153,7 +153,6 @@ ISO_INSTANT = (
 
 
 INTEGER_TEXT = r"^-?[0-9]+$"
-FX = DecimalType(18, 8)
 KINDS: dict[str, Callable[[str], Column]] = {
     "text": text,
     "code": code,
@@ -493,7 +492,7 @@ DROPPED = ("exact_duplicate", "exact_redelivery")
 def all_rules(spec: StagingSpec, day: date) -> list[Rule]:
     """A table's rules in the order they are checked: the first that fails is the row's reason.
     Every one but those in DROPPED (dropped and counted) quarantines the row: severity error in
-    DESIGN section 6 (see `lib/quality.py` for the fatal and warn rules)."""
+    DESIGN section 6 (see `model/quality.py` for the fatal and warn rules)."""
     key = spec.source.key
     redelivery = [
         Rule(
@@ -667,7 +666,6 @@ def record_hash(content: int) -> str:
     return f"{content & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
-LINEAGE = ["batch_id", "source_file", "source_line", "landed_at", "record_hash"]
 QUARANTINE_COLUMNS = [
     "batch_id",
     "record_key",
@@ -682,7 +680,7 @@ QUARANTINE_COLUMNS = [
 
 
 def staged_columns(spec: StagingSpec) -> list[str]:
-    return [*spec.typed(), *LINEAGE]
+    return [*spec.typed(), *STAGED_LINEAGE]
 
 
 def escaped(value: Column) -> Column:
@@ -706,9 +704,7 @@ def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
     return classified.select(
         *[typed(name).alias(name) for name in spec.typed()],
         F.lit(day).cast(DateType()).alias("batch_id"),
-        F.col("_source_file").alias("source_file"),
-        F.col("_line").alias("source_line"),
-        F.col("_landed_at").alias("landed_at"),
+        *[F.col(landed).alias(staged) for landed, staged in RAW_LINEAGE.items()],
         "record_hash",
         escaped(F.col(spec.source.key)).alias("record_key"),
         F.col("_rule_id").alias("rule_id"),
@@ -720,15 +716,32 @@ def dispose(classified: DataFrame, spec: StagingSpec, day: date) -> DataFrame:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a day's landed rows were disposed of; landed = staged + quarantined + duplicates."""
+    """How a day's landed rows were disposed of, and the manifest's count of them."""
 
+    manifest: int  # rows the day's manifest announces
     landed: int
     staged: int
     quarantined: int
-    duplicates: int
+    duplicates: int  # dropped: exact duplicates, exact re-deliveries of earlier days' rows included
     rules: dict[str, int]  # quarantined rows per rule
     redelivered: int = 0  # of the duplicates: exact re-deliveries of earlier days' rows
 
     @property
-    def reconciled(self) -> bool:
-        return self.landed == self.staged + self.quarantined + self.duplicates
+    def unaccounted(self) -> int:
+        """Rows not accounted for (rows_accounted_for, 0 when it holds): landed rows that are
+        neither staged, quarantined nor a dropped duplicate, plus the landed rows' difference
+        from the manifest's count."""
+        disposed = self.staged + self.quarantined + self.duplicates
+        return abs(self.landed - disposed) + abs(self.landed - self.manifest)
+
+    def figures(self) -> dict:
+        """The day's reconciliation as the check and dq.results show it."""
+        return {
+            "manifest": self.manifest,
+            "landed": self.landed,
+            "staged": self.staged,
+            "quarantined": self.quarantined,
+            "duplicates_dropped": self.duplicates,
+            "redelivered": self.redelivered,  # of the duplicates: earlier days' rows
+            "accounted_for": self.unaccounted == 0,
+        }

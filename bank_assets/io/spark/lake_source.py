@@ -67,8 +67,8 @@ from pyspark.sql.types import StructType
 
 from bank_assets.io.lake import LakeConfig
 from bank_assets.model.cards import mask_table
+from bank_assets.model.keys import BATCH_ROWS
 
-BATCH_ROWS = 65_536
 CHUNK_BYTES = 1 << 22  # bytes of a CSV file classified at a time (record_lines)
 
 

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
 from bank_assets.io.lake import LakeConfig
+from bank_assets.model.keys import BATCH_ROWS
 
-BATCH_ROWS = 65_536
 SCHEMA = "file string, rows long"
 
 

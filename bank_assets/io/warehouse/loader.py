@@ -36,6 +36,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from bank_assets.io.warehouse import access
+from bank_assets.model.keys import date_key
 from bank_assets.model.sources import SOURCES
 from bank_assets.model.tables import TABLES, WarehouseTable
 
@@ -72,10 +73,6 @@ def _is_partition_stage(schema: str, name: str) -> bool:
         and re.fullmatch(rf"{t.name}_p[0-9]{{8}}_[0-9a-f]{{12}}", name)
         for t in TABLES.values()
     )
-
-
-def _date_key(day: date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
 
 
 class Warehouse:
@@ -133,7 +130,7 @@ class Warehouse:
         if table.partitioned:
             # The rows go straight into the table that becomes the day's partition; its bounds
             # are a CHECK from the start (checked as rows arrive), so ATTACH needs no scan.
-            key = _date_key(day)
+            key = date_key(day)
             stage = (table.schema, f"{table.name}_p{key}_{run}")
             stage_id = sql.Identifier(*stage)
             create = [
@@ -304,7 +301,7 @@ class Warehouse:
         if table.partitioned:
             # Swap partitions: the loaded table (bounds checked, indexes built, see `load`)
             # replaces the day's partition; ATTACH validates its foreign keys.
-            key = _date_key(day)
+            key = date_key(day)
             name = f"{table.name}_p{key}"
             part = sql.Identifier(table.schema, name)
             conn.execute(sql.SQL("lock table {} in access exclusive mode").format(target))
@@ -454,7 +451,7 @@ class Warehouse:
             return conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]
         if table.partitioned:
             query = sql.SQL("select count(*) from {} where date_key = %s").format(target)
-            return conn.execute(query, (_date_key(day),)).fetchone()[0]
+            return conn.execute(query, (date_key(day),)).fetchone()[0]
         query = sql.SQL("select count(*) from {} where batch_id = %s").format(target)
         return conn.execute(query, (day,)).fetchone()[0]
 
