@@ -107,7 +107,10 @@ def spark():
     from bank_assets.settings import Settings
 
     # The class archive cache the pipeline uses (a cache: the suite starts Spark faster too)
-    session = get_session("local[2]", driver_memory="2g", class_cache=Settings.from_env().jvm_cache)
+    session = get_session(
+        {"spark.master": "local[2]", "spark.driver.memory": "2g"},
+        class_cache=Settings.from_env().jvm_cache,
+    )
     yield session
     session.stop()
 
@@ -123,7 +126,7 @@ def resources(spark, s3_lake_url, pg_dsn) -> dict:
     from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
 
     return {
-        "spark": SparkResource(master="local[2]"),
+        "spark": SparkResource(spark_config={"spark.master": "local[2]"}),
         "lake": LakeResource(url=s3_lake_url),
         "warehouse": WarehouseResource(dsn=pg_dsn),
     }

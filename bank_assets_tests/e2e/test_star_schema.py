@@ -73,7 +73,7 @@ def star(spark, s3_env, pg_data) -> Star:
     lake = Lake(dataclasses.replace(Settings.from_env().lake_config, url=url))
     landed = simulate(lake, DAYS[0], 3, TX, seed=SEED)
     resources = {
-        "spark": SparkResource(master="local[2]"),
+        "spark": SparkResource(spark_config={"spark.master": "local[2]"}),
         "lake": LakeResource(url=url),
         "warehouse": WarehouseResource(dsn=dsn),
     }
