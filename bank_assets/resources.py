@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
+from dagster_spark.utils import flatten_dict
 from pydantic import Field, PrivateAttr
 
 from bank_assets.io.lake import Lake
@@ -62,12 +63,13 @@ class SparkResource(LazyPySparkResource):
         return False  # the project's subclass, not dagster-pyspark's resource
 
     def properties(self, settings: Settings) -> dict[str, Any]:
-        """spark_config over the master and driver memory of `settings`."""
+        """spark_config (flat keys, or nested as dagster-pyspark also takes them) over the master
+        and driver memory of `settings`."""
         defaults = {
             "spark.master": settings.spark_master,
             "spark.driver.memory": settings.spark_driver_memory,
         }
-        return defaults | self.spark_config
+        return defaults | dict(flatten_dict(self.spark_config))
 
     def _init_session(self) -> None:
         if self._spark_session is None:

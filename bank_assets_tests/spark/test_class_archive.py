@@ -105,6 +105,8 @@ def test_the_resource_takes_spark_config_over_the_settings():
         "spark.driver.memory": "3g",
         "spark.jars": "x.jar",
     }
+    nested = SparkResource(spark_config={"spark": {"driver": {"memory": "6g"}}})
+    assert nested.properties(settings)["spark.driver.memory"] == "6g"
 
 
 def test_the_resource_session_has_the_project_options(spark):
