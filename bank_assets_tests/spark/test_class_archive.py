@@ -115,9 +115,10 @@ def test_the_resource_session_has_the_project_options(spark):
     from bank_assets.io.spark.session import JVM_OPTIONS, LOG_CONFIG
     from bank_assets.resources import SparkResource
 
-    probe = {"spark.master": "local[2]", "spark.bank_assets.probe": "on"}
+    # a runtime SQL option a reused session still takes, that changes no result
+    probe = {"spark.master": "local[2]", "spark.sql.repl.eagerEval.maxNumRows": "21"}
     assert SparkResource(spark_config=probe).session is spark
-    assert spark.conf.get("spark.bank_assets.probe") == "on"
-    options = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")
-    assert options.startswith(f"-Dlog4j2.configurationFile={LOG_CONFIG} {JVM_OPTIONS}")
+    assert spark.conf.get("spark.sql.repl.eagerEval.maxNumRows") == "21"
+    options = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")  # after Spark's
+    assert f"-Dlog4j2.configurationFile={LOG_CONFIG} {JVM_OPTIONS}" in options
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
