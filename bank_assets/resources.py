@@ -11,14 +11,20 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from pydantic import PrivateAttr
+from dagster_pyspark import LazyPySparkResource
+from dagster_spark.utils import flatten_dict
+from pydantic import Field, PrivateAttr
 
 from bank_assets.io.lake import Lake
 from bank_assets.io.warehouse.day_locks import hold_days
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # The run tags that say which days a run covers (dagster._core.storage.tags).
 PARTITION_TAG = "dagster/partition"
@@ -36,41 +42,68 @@ def run_days(tags: Mapping[str, str]) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-class SparkResource(dg.ConfigurableResource):
-    """A Spark session created on first use, so definitions load without a JVM.
+class SparkResource(LazyPySparkResource):
+    """dagster-pyspark's lazy session, as the project runs it: created on first use, so
+    definitions load without a JVM, with the project's settings, JVM options, class archive and
+    data sources (bank_assets.io.spark.session).
 
-    `master` overrides BANK_ASSETS_SPARK_MASTER (tests pass local[2]).
+    `spark_config` is dagster-pyspark's: Spark properties (spark.master, spark.driver.memory, ...;
+    spark.master sc://host:15002 for Spark Connect). spark.master and spark.driver.memory default
+    to BANK_ASSETS_SPARK_MASTER and BANK_ASSETS_SPARK_DRIVER_MEMORY; a key given here wins.
     """
 
-    master: str | None = None
-    _session = PrivateAttr(default=None)
+    spark_config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Spark properties over the project's defaults, e.g. "
+        '{"spark.master": "spark://host:7077", "spark.driver.memory": "8g"}',
+    )
 
-    @property
-    def session(self):
-        if self._session is None:
+    @classmethod
+    def _is_dagster_maintained(cls) -> bool:
+        return False  # the project's subclass, not dagster-pyspark's resource
+
+    def properties(self, settings: Settings) -> dict[str, Any]:
+        """spark_config (flat keys, or nested as dagster-pyspark also takes them) over the master
+        and driver memory of `settings`."""
+        defaults = {
+            "spark.master": settings.spark_master,
+            "spark.driver.memory": settings.spark_driver_memory,
+        }
+        return defaults | dict(flatten_dict(self.spark_config))
+
+    def _init_session(self) -> None:
+        if self._spark_session is None:
             from bank_assets.io.spark.session import get_session
 
             settings = Settings.from_env()
-            self._session = get_session(
-                self.master or settings.spark_master,
-                driver_memory=settings.spark_driver_memory,
-                class_cache=settings.jvm_cache,
+            self._spark_session = get_session(
+                self.properties(settings), class_cache=settings.jvm_cache
             )
-        return self._session
+
+    @property
+    def session(self) -> SparkSession:
+        return self.spark_session
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The lake: S3/MinIO or a local directory. `url` overrides BANK_ASSETS_LAKE_URL."""
+    """The lake: S3/MinIO or a local directory. `url` overrides BANK_ASSETS_LAKE_URL, the keys
+    BANK_ASSETS_S3_ACCESS_KEY and BANK_ASSETS_S3_SECRET_KEY."""
 
     url: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
     _lake = PrivateAttr(default=None)
 
     @property
     def lake(self) -> Lake:
         if self._lake is None:
             config = Settings.from_env().lake_config
-            if self.url:
-                config = dataclasses.replace(config, url=self.url)
+            given = {
+                "url": self.url,
+                "s3_access_key": self.s3_access_key,
+                "s3_secret_key": self.s3_secret_key,
+            }
+            config = dataclasses.replace(config, **{k: v for k, v in given.items() if v})
             self._lake = Lake(config)
         return self._lake
 

@@ -37,12 +37,23 @@ Variables (all optional; unset means the embedded default):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bank_assets.io.lake import LakeConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+# The variables whose values are secrets: where one is set, the resource that needs it takes it
+# as a dg.EnvVar (bank_assets/defs/resources.py), so Dagster shows its name, never its value.
+SECRET_VARIABLES = (
+    "BANK_ASSETS_PG_DSN",
+    "BANK_ASSETS_S3_ACCESS_KEY",
+    "BANK_ASSETS_S3_SECRET_KEY",
+    "BANK_ASSETS_ALERT_WEBHOOK",
+)
 
 
 class ConfigurationError(ValueError):
@@ -89,6 +100,11 @@ class Settings:
             ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
         )
+
+    @staticmethod
+    def is_set(name: str, env: Mapping[str, str] | None = None) -> bool:
+        """Whether the environment gives `name` a value (empty counts as unset, as in from_env)."""
+        return bool((os.environ if env is None else env).get(name))
 
     @property
     def lake_config(self) -> LakeConfig:

@@ -63,7 +63,7 @@ def pipeline_resources(lake_url: str, dsn: str) -> dict:
     from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
 
     return {
-        "spark": SparkResource(master="local[2]"),
+        "spark": SparkResource(spark_config={"spark.master": "local[2]"}),
         "lake": LakeResource(url=lake_url),
         "warehouse": WarehouseResource(dsn=dsn),
     }

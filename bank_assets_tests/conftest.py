@@ -110,7 +110,10 @@ def spark():
     from bank_assets.settings import Settings
 
     # The class archive cache the pipeline uses (a cache: the suite starts Spark faster too)
-    session = get_session("local[2]", driver_memory="2g", class_cache=Settings.from_env().jvm_cache)
+    session = get_session(
+        {"spark.master": "local[2]", "spark.driver.memory": "2g"},
+        class_cache=Settings.from_env().jvm_cache,
+    )
     yield session
     session.stop()
 

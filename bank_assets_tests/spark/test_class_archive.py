@@ -82,3 +82,43 @@ def test_the_spark_driver_maps_or_writes_the_archive(spark):
     if "ArchiveClassesAtExit" in option:  # the first run: this JVM's pid marks its part
         pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
         assert Path(path).with_suffix(".pid").read_text() == str(pid)
+
+
+def test_the_resource_takes_spark_config_over_the_settings():
+    """SparkResource is dagster-pyspark's lazy resource: a key of its spark_config wins over
+    BANK_ASSETS_SPARK_MASTER / BANK_ASSETS_SPARK_DRIVER_MEMORY, which fill in the others."""
+    from dagster_pyspark import LazyPySparkResource
+
+    from bank_assets.resources import SparkResource
+
+    settings = Settings.from_env(
+        {"BANK_ASSETS_SPARK_MASTER": "spark://h:7077", "BANK_ASSETS_SPARK_DRIVER_MEMORY": "3g"}
+    )
+    assert isinstance(SparkResource(), LazyPySparkResource)
+    assert SparkResource().properties(settings) == {
+        "spark.master": "spark://h:7077",
+        "spark.driver.memory": "3g",
+    }
+    given = SparkResource(spark_config={"spark.master": "sc://h:15002", "spark.jars": "x.jar"})
+    assert given.properties(settings) == {
+        "spark.master": "sc://h:15002",
+        "spark.driver.memory": "3g",
+        "spark.jars": "x.jar",
+    }
+    nested = SparkResource(spark_config={"spark": {"driver": {"memory": "6g"}}})
+    assert nested.properties(settings)["spark.driver.memory"] == "6g"
+
+
+def test_the_resource_session_has_the_project_options(spark):
+    """The resource's session (the suite's driver, reused) has its spark_config, the log4j
+    configuration and the JVM options; the class archive option is checked above."""
+    from bank_assets.io.spark.session import JVM_OPTIONS, LOG_CONFIG
+    from bank_assets.resources import SparkResource
+
+    # a runtime SQL option a reused session still takes, that changes no result
+    probe = {"spark.master": "local[2]", "spark.sql.repl.eagerEval.maxNumRows": "21"}
+    assert SparkResource(spark_config=probe).session is spark
+    assert spark.conf.get("spark.sql.repl.eagerEval.maxNumRows") == "21"
+    options = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")  # after Spark's
+    assert f"-Dlog4j2.configurationFile={LOG_CONFIG} {JVM_OPTIONS}" in options
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"

@@ -3,6 +3,7 @@ code: services, pinned images, ports and the variables the code actually reads."
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from bank_assets.settings import PROJECT_ROOT, Settings
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 SETTINGS_SOURCE = (PROJECT_ROOT / "bank_assets" / "settings.py").read_text()
+DOCKER_INSTANCE = yaml.safe_load((PROJECT_ROOT / "docker" / "dagster.yaml").read_text())
+# what the compute log manager reads: its config's env sources, and boto3's credentials
+COMPUTE_LOG_VARIABLES = {
+    *(v["env"] for v in DOCKER_INSTANCE["compute_logs"]["config"].values() if isinstance(v, dict)),
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+}
 
 
 def bank_env() -> dict[str, str]:
@@ -31,6 +39,7 @@ def substituted(env: dict[str, str]) -> dict[str, str]:
         "BANK_DAGSTER_PASSWORD": "dagsterpw",
         "BANK_ANALYST_PASSWORD": "analystpw",
         "BANK_ASSETS_ALERT_WEBHOOK": "",
+        "DAGSTER_LOGS_SECRET_KEY": "logsecret",
     }
     out = {}
     for k, v in env.items():
@@ -78,10 +87,11 @@ def test_every_variable_is_one_the_code_reads():
     used = {k for k in bank_env() if k.startswith("BANK_ASSETS_")}
     assert {"BANK_ASSETS_PG_DSN", "BANK_ASSETS_ANALYST_DSN", "DAGSTER_PG_URL"} <= read_by_code
     assert used <= read_by_code and read_by_code <= documented
-    # the webserver and the daemon hold Dagster's instance storage only: no warehouse, no lake
+    # the webserver and the daemon hold Dagster's instance only (its storage and compute logs):
+    # no warehouse, no lake
     for service in ("dagster-webserver", "dagster-daemon"):
         env = SERVICES[service]["environment"]
-        assert set(env) == {"DAGSTER_PG_URL", "DAGSTER_HOME"}
+        assert set(env) == {"DAGSTER_PG_URL", "DAGSTER_HOME", *COMPUTE_LOG_VARIABLES}
         assert env["DAGSTER_PG_URL"] == bank_env()["DAGSTER_PG_URL"]
 
 
@@ -155,3 +165,93 @@ def test_webserver_and_daemon_reach_the_code_location():
     for service in ("dagster-webserver", "dagster-daemon"):
         assert "/app/docker/workspace.yaml" in SERVICES[service]["command"]
     assert Path(PROJECT_ROOT / "docker" / "workspace.yaml").exists()
+
+
+def test_the_docker_instance_keeps_compute_logs_on_minio(monkeypatch):
+    """docker/dagster.yaml is the top-level instance plus compute logs in a MinIO bucket that
+    minio-init creates, with a user of its own; the image installs it; the embedded default keeps
+    its compute logs local."""
+    from dagster._core.storage.compute_log_manager import ComputeLogManager
+    from dagster._serdes.config_class import ConfigurableClassData
+
+    embedded = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    assert "compute_logs" not in embedded
+    assert {k: v for k, v in DOCKER_INSTANCE.items() if k != "compute_logs"} == embedded
+    logs = DOCKER_INSTANCE["compute_logs"]
+    assert (logs["module"], logs["class"]) == (
+        "dagster_aws.s3.compute_log_manager",
+        "S3ComputeLogManager",
+    )
+    # every service of the image has the variables the manager reads, with compose's values
+    for service in ("code", "dagster-webserver", "dagster-daemon"):
+        env = substituted(SERVICES[service]["environment"])
+        assert set(env) >= COMPUTE_LOG_VARIABLES, service
+        assert env["DAGSTER_HOME"] == "/opt/dagster/home", service
+    env = substituted(bank_env())
+    assert env["DAGSTER_COMPUTE_LOGS_ENDPOINT"] == env["BANK_ASSETS_S3_ENDPOINT"]  # the MinIO
+    # the class imports and takes the config, its env sources resolved as the instance does
+    for k in COMPUTE_LOG_VARIABLES:
+        monkeypatch.setenv(k, env[k])
+    manager = ConfigurableClassData(
+        logs["module"], logs["class"], yaml.safe_dump(logs["config"])
+    ).rehydrate(ComputeLogManager)
+    bucket = logs["config"]["bucket"]
+    assert manager._s3_bucket == bucket
+    assert manager._s3_session.meta.endpoint_url == "http://minio:9000"
+    # minio-init creates the bucket, and the user (boto3's key) whose policy reaches it only
+    init = SERVICES["minio-init"]
+    entrypoint = init["entrypoint"]
+    assert f"mc mb --ignore-existing lake/{bucket}" in entrypoint
+    user = env["AWS_ACCESS_KEY_ID"]
+    assert f"mc admin user add lake {user} $${{DAGSTER_LOGS_SECRET_KEY}}" in entrypoint
+    assert f"--user {user}" in entrypoint
+    volume = "./docker/minio-compute-logs-policy.json:/policies/compute-logs-rw.json:ro"
+    assert volume in init["volumes"]
+    assert "mc admin policy create lake compute-logs-rw /policies/compute-logs-rw.json" in (
+        entrypoint
+    )
+    policy = json.loads((PROJECT_ROOT / "docker" / "minio-compute-logs-policy.json").read_text())
+    resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
+    assert resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
+    variable = "DAGSTER_LOGS_SECRET_KEY"
+    assert init["environment"][variable] == f"${{{variable}:?set {variable} in .env}}"
+    assert env["AWS_SECRET_ACCESS_KEY"] == "logsecret"
+    example = (PROJECT_ROOT / ".env.example").read_text()
+    assert re.search(rf"^{variable}=change-me", example, re.MULTILINE)
+    # the image's instance file is this one, in DAGSTER_HOME and as the project's dagster.yaml
+    dockerfile = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
+    assert "COPY docker/dagster.yaml ./dagster.yaml" in dockerfile
+    assert "cp dagster.yaml /opt/dagster/home/dagster.yaml" in dockerfile
+    assert "ENV DAGSTER_HOME=/opt/dagster/home" in dockerfile
+    copies = re.findall(r"^COPY .*dagster\.yaml.*$", dockerfile, re.MULTILINE)
+    assert copies == ["COPY docker/dagster.yaml ./dagster.yaml"]  # the top-level one is not
+
+
+def test_secrets_are_env_vars_where_the_deployment_sets_them(monkeypatch):
+    """With compose's environment the resources take each secret as dg.EnvVar (the UI shows the
+    variable's name); with none set (the embedded default) they hold None, for Settings."""
+    import dagster as dg
+
+    from bank_assets.defs.resources import resources
+    from bank_assets.settings import SECRET_VARIABLES
+
+    def fields() -> dict[str, object]:
+        loaded = resources().resources
+        return {
+            "BANK_ASSETS_PG_DSN": loaded["warehouse"].dsn,
+            "BANK_ASSETS_S3_ACCESS_KEY": loaded["lake"].s3_access_key,
+            "BANK_ASSETS_S3_SECRET_KEY": loaded["lake"].s3_secret_key,
+            "BANK_ASSETS_ALERT_WEBHOOK": loaded["alerts"].webhook_url,
+        }
+
+    for name in SECRET_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert set(fields()) == set(SECRET_VARIABLES)
+    assert set(fields().values()) == {None}
+    env = substituted(bank_env())
+    env["BANK_ASSETS_ALERT_WEBHOOK"] = "https://hooks.example/alerts"
+    for name in SECRET_VARIABLES:
+        monkeypatch.setenv(name, env[name])
+    for name, value in fields().items():
+        assert isinstance(value, dg.EnvVar) and value.env_var_name == name
+        assert value.get_value() == env[name]

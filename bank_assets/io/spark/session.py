@@ -8,7 +8,9 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pyspark
 from pyspark import SparkContext
@@ -20,61 +22,72 @@ from bank_assets.io.spark.lake_source import (
 )
 from bank_assets.io.spark.warehouse_copy import WarehouseCopy
 
+# The parallel collector: batch throughput, no concurrent GC threads competing with the tasks for
+# the cores. Whole-stage codegen writes methods over HotSpot's 8,000-byte JIT limit for wide
+# projections (the staging rules): compiled, not interpreted, they run 2.5x faster (staging
+# 1,000,000 postings: 9.1 s -> 3.6 s once warm). A run spends a third of its CPU in the JIT, most
+# in C2 on those huge methods: a lower C2 node limit gives up on the largest sooner (C1 code
+# then); bench runs 95-98 s -> 91-95 s on 2 cores.
 JVM_OPTIONS = (
     "-XX:+UseParallelGC -XX:-DontCompileHugeMethods -XX:MaxNodeLimit=30000 "
     "-XX:NodeLimitFudgeFactor=3000"
 )
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+# The project's settings for every session; a key of the caller's spark_config wins.
+SESSION_CONFIG = {
+    "spark.app.name": "bank_assets",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "65536",
+}
+# ... and for a driver JVM started here (not a Spark Connect client's)
+DRIVER_CONFIG = {
+    "spark.driver.memory": "4g",
+    "spark.executor.extraJavaOptions": JVM_OPTIONS,  # the executors of a cluster
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 
-def get_session(
-    master: str, driver_memory: str = "4g", class_cache: Path | None = None
-) -> SparkSession:
-    """Create (or reuse) the session for `master`: local[*], spark://, local-cluster[...], sc://.
-    With `class_cache`, a driver JVM started here shares Spark's classes through an archive
-    kept there (see `class_archive`)."""
+def get_session(spark_config: Mapping[str, Any], class_cache: Path | None = None) -> SparkSession:
+    """Create (or reuse) the session `spark_config` describes, as dagster-pyspark's resources
+    take it (spark.master: local[*], spark://, local-cluster[...], or sc:// for Spark Connect),
+    over the project's settings. The driver's JVM options get the log4j configuration and the
+    JVM_OPTIONS before the caller's; with `class_cache`, a driver JVM started here shares Spark's
+    classes through an archive kept there (see `class_archive`)."""
     # Python workers run this interpreter (the project's virtual environment) unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName("bank_assets")
-    archive_option, pid_file = "", None
+    config = {k: str(v) for k, v in spark_config.items()}
+    master = config.pop("spark.master", None) or "local[*]"
+    builder = SparkSession.builder
+    pid_file = None
     if master.startswith("sc://"):
         builder = builder.remote(master)
+        config = SESSION_CONFIG | config
     else:
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # stay on loopback
+        config = SESSION_CONFIG | DRIVER_CONFIG | config
+        java_options = f"{JVM_OPTIONS} {config.get(JAVA_OPTIONS, '')}".strip()
+        archive_option = ""
         if class_cache is not None and SparkContext._active_spark_context is None:
             # what the archive must match: Java, the Spark jars (version and place), the options
             spark_jars = f"{pyspark.__file__}|{pyspark.__version__}"
-            key = f"{_java()}|{spark_jars}|{JVM_OPTIONS}|{driver_memory}"
+            key = f"{_java()}|{spark_jars}|{java_options}|{config['spark.driver.memory']}"
             archive_option, pid_file = class_archive(
                 class_cache, hashlib.sha256(key.encode()).hexdigest()[:16]
             )
-        log_config = Path(__file__).with_name("log4j2.properties")
-        builder = (
-            builder.master(master)
-            # The parallel collector: batch throughput, no concurrent GC threads competing with
-            # the tasks for the cores. Whole-stage codegen writes methods over HotSpot's 8,000-byte
-            # JIT limit for wide projections (the staging rules): compiled, not interpreted, they
-            # run 2.5x faster (staging 1,000,000 postings: 9.1 s -> 3.6 s once warm). A run
-            # spends a third of its CPU in the JIT, most in C2 on those huge methods: a lower C2
-            # node limit gives up on the largest sooner (C1 code then); bench runs 95-98 s ->
-            # 91-95 s on 2 cores.
-            .config(
-                "spark.driver.extraJavaOptions",
-                f"-Dlog4j2.configurationFile={log_config} {JVM_OPTIONS} {archive_option}",
-            )
-            .config("spark.executor.extraJavaOptions", JVM_OPTIONS)  # executors of a cluster
-            .config("spark.driver.memory", driver_memory)
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
+        config[JAVA_OPTIONS] = (
+            f"-Dlog4j2.configurationFile={LOG_CONFIG} {java_options} {archive_option}".strip()
         )
-    spark = (
-        builder.config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
-        .getOrCreate()
-    )
+        builder = builder.master(master)
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     if not master.startswith("sc://"):
         spark.sparkContext.setLogLevel("ERROR")
     if pid_file is not None:  # the JVM that writes the archive when it exits
