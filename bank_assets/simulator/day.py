@@ -63,33 +63,16 @@ def write_day(
     simulated = simulate_transactions(pop, day, transactions, seed, opening)
     clean = simulated.table
     landed, malformed, defects = plant_defects(clean, day, seed, defect_scale, len(pop.accounts))
-    lines = to_csv_lines(landed)
-    rng = np.random.default_rng([seed, day.toordinal(), 2])
-    for text in malformed:
-        lines.insert(int(rng.integers(0, len(lines) + 1)), text.encode())
-    header = ",".join(TRANSACTIONS.columns).encode()
+    lines = _lines_with_malformed(landed, malformed, day, seed)
     progress("write")
     for table in SOURCES:
         lake.delete_dir_contents(day_path("landing", table, day))
-    files = []
-    n_files = max(1, math.ceil(len(lines) / ROWS_PER_FILE))
-    for i in range(n_files):
-        chunk = lines[i * ROWS_PER_FILE : (i + 1) * ROWS_PER_FILE]
-        relative = f"{day_path('landing', 'transactions', day)}/part-{i:05d}.csv"
-        data = b"\n".join([header, *chunk]) + b"\n"
-        lake.write_bytes(relative, data)
-        files.append({"path": relative, "rows": len(chunk), "bytes": len(data)})
+    entry = _land_transactions(lake, day, lines)
+    entry |= {"defects": defects, "expected": expected_counts(defects, len(clean))}
     manifest = {
         "day": day.isoformat(),
         "seed": seed,
-        "tables": {
-            "transactions": {
-                "files": files,
-                "rows": len(lines),
-                "defects": defects,
-                "expected": expected_counts(defects, len(clean)),
-            }
-        },
+        "tables": {"transactions": entry},
         "fraud": simulated.fraud,
     }
     progress("masters")
@@ -97,6 +80,30 @@ def write_day(
         manifest["tables"][name] = _land(lake, name, day, frame)
     lake.write_bytes(manifest_path(day), json.dumps(manifest, indent=2).encode())
     return DayResult(day, manifest, simulated.closing)
+
+
+def _lines_with_malformed(
+    landed: pa.Table, malformed: list[str], day: date, seed: int
+) -> list[bytes]:
+    """The transactions file's lines (no header), the malformed ones at random places."""
+    lines = to_csv_lines(landed)
+    rng = np.random.default_rng([seed, day.toordinal(), 2])
+    for text in malformed:
+        lines.insert(int(rng.integers(0, len(lines) + 1)), text.encode())
+    return lines
+
+
+def _land_transactions(lake: Lake, day: date, lines: list[bytes]) -> dict:
+    """Write the transactions file in parts of ROWS_PER_FILE lines; its manifest entry."""
+    header = ",".join(TRANSACTIONS.columns).encode()
+    files = []
+    for i in range(max(1, math.ceil(len(lines) / ROWS_PER_FILE))):
+        chunk = lines[i * ROWS_PER_FILE : (i + 1) * ROWS_PER_FILE]
+        relative = f"{day_path('landing', 'transactions', day)}/part-{i:05d}.csv"
+        data = b"\n".join([header, *chunk]) + b"\n"
+        lake.write_bytes(relative, data)
+        files.append({"path": relative, "rows": len(chunk), "bytes": len(data)})
+    return {"files": files, "rows": len(lines)}
 
 
 def _land(lake: Lake, name: str, day: date, frame: pd.DataFrame) -> dict:
@@ -184,9 +191,35 @@ def branch_pnl(
     fx: pd.DataFrame,
     payments: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One line per branch x product, in EUR cents, then as text."""
+    """One line per branch x product, in EUR cents, then as text. Fee income is the day's posted
+    fees and late fees, interest income the interest of the installments paid, provisions 1% a
+    year of the loans more than 30 days past due; other income and costs are noise."""
     branches = sorted(accounts["branch_code"].unique())
     lines = pd.MultiIndex.from_product([branches, list(ref.PRODUCTS)], names=["branch", "product"])
+
+    def per_line(values: pd.Series) -> np.ndarray:
+        return values.groupby(level=[0, 1]).sum().reindex(lines, fill_value=0).to_numpy(np.int64)
+
+    late, interest = _installment_income(pop, payments)
+    rng = np.random.default_rng([pop.seed, day.toordinal(), 6])
+    n = len(lines)
+    other = np.where(rng.random(n) < 0.3, rng.integers(0, 20_000, n), 0)
+    columns = {
+        "interest_income": per_line(interest),
+        "fee_income": per_line(_posted_fees(transactions, accounts, fx)) + per_line(late),
+        "other_income": other,
+        "operating_cost": rng.integers(5_000, 60_000, n),
+        "provisions": per_line(_provisions(pop, day)),
+    }
+    frame = pd.DataFrame({k: cents_text(v) for k, v in columns.items()})
+    frame.insert(0, "product_code", lines.get_level_values(1))
+    frame.insert(0, "branch_code", lines.get_level_values(0))
+    frame.insert(0, "line_id", frame["branch_code"] + "-" + frame["product_code"])
+    return frame
+
+
+def _posted_fees(transactions: pa.Table, accounts: pd.DataFrame, fx: pd.DataFrame) -> pd.Series:
+    """EUR cents of each posted fee, indexed by its account's (branch, product)."""
     tx = transactions.select(["account_id", "transaction_type", "status", "amount", "currency"])
     fees = tx.filter(
         pc.and_(pc.equal(tx["transaction_type"], "FEE"), pc.equal(tx["status"], "POSTED"))
@@ -194,48 +227,34 @@ def branch_pnl(
     info = accounts.set_index("account_id").loc[fees["account_id"], ["branch_code", "product_code"]]
     rate = fx.set_index("currency")["eur_per_unit"].loc[fees["currency"]].to_numpy()
     cents = np.round(fees["amount"].astype(float).to_numpy() * 100).astype(np.int64)
-    fee = pd.Series(
-        eur_cents(cents, rate),
-        index=pd.MultiIndex.from_arrays(
-            [info["branch_code"].to_numpy(), info["product_code"].to_numpy()]
-        ),
+    at = pd.MultiIndex.from_arrays(
+        [info["branch_code"].to_numpy(), info["product_code"].to_numpy()]
     )
-    loan_branch = dict(
-        zip(pop.loans.loan_id, pop.accounts["branch_code"].to_numpy()[pop.loans.client])
-    )
+    return pd.Series(eur_cents(cents, rate), index=at)
+
+
+def _installment_income(pop: Population, payments: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Late fees and interest of the day's settled installments (cents), indexed by the loan's
+    (branch, product)."""
+    branch = pop.accounts["branch_code"].to_numpy()[pop.loans.client]
+    loan_branch = dict(zip(pop.loans.loan_id, branch))
     loan_product = dict(zip(pop.loans.loan_id, pop.loans.product))
     at = pd.MultiIndex.from_arrays(
         [payments["loan_id"].map(loan_branch), payments["loan_id"].map(loan_product)]
     )
     late = pd.Series(payments["_late_fee_cents"].to_numpy(), index=at)
-    interest = pd.Series(payments["_interest_cents"].to_numpy(), index=at)
+    return late, pd.Series(payments["_interest_cents"].to_numpy(), index=at)
 
-    def per_line(values: pd.Series) -> np.ndarray:
-        return values.groupby(level=[0, 1]).sum().reindex(lines, fill_value=0).to_numpy(np.int64)
 
-    rng = np.random.default_rng([pop.seed, day.toordinal(), 6])
-    n = len(lines)
-    other = np.where(rng.random(n) < 0.3, rng.integers(0, 20_000, n), 0)
-    cost = rng.integers(5_000, 60_000, n)
+def _provisions(pop: Population, day: date) -> pd.Series:
+    """A day's provision per loan (cents): 1% a year of a loan more than 30 days past due."""
     outstanding, dpd = arrears_cents(pop.loans, day)
-    doubtful = pd.Series(
-        np.where(dpd > 30, outstanding // 3650, 0),  # 1% a year of doubtful loans, per day
+    return pd.Series(
+        np.where(dpd > 30, outstanding // 3650, 0),
         index=pd.MultiIndex.from_arrays(
             [pop.accounts["branch_code"].to_numpy()[pop.loans.client], pop.loans.product]
         ),
     )
-    columns = {
-        "interest_income": per_line(interest),
-        "fee_income": per_line(fee) + per_line(late),
-        "other_income": other,
-        "operating_cost": cost,
-        "provisions": per_line(doubtful),
-    }
-    frame = pd.DataFrame({k: cents_text(v) for k, v in columns.items()})
-    frame.insert(0, "product_code", lines.get_level_values(1))
-    frame.insert(0, "branch_code", lines.get_level_values(0))
-    frame.insert(0, "line_id", frame["branch_code"] + "-" + frame["product_code"])
-    return frame
 
 
 SURVEY_COMMENTS = (

@@ -4,6 +4,7 @@ dropped duplicates) be checked exactly."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -28,9 +29,26 @@ DEFECTS: dict[str, tuple[float, str | None]] = {
 def plant_defects(
     table: pa.Table, day: date, seed: int, scale: float, known_accounts: int
 ) -> tuple[pa.Table, list[str], dict[str, int]]:
-    """Add defect rows (and malformed lines) to a day's clean postings; returns their counts."""
+    """Add defect rows (and malformed lines) to a day's clean postings; returns their counts.
+    Each defect is a changed copy of a clean single-leg posting (never a transfer leg), each
+    clean row copied at most once."""
     rng = np.random.default_rng([seed, day.toordinal(), 1])
+    counts = defect_counts(len(table), scale)
+    candidates = np.flatnonzero(pc.equal(table["transfer_id"], "").to_numpy(zero_copy_only=False))
+    picks = rng.permutation(candidates)[: sum(counts.values())]
+    sources = dict(zip(counts, np.split(picks, np.cumsum(list(counts.values()))[:-1])))
+    changes = _changes(day, known_accounts)
+    rows = [_copy(table, sources[k], changes[k]) for k in DEFECTS if k != "malformed_line"]
+    malformed = _malformed_lines(_copy(table, sources["malformed_line"], changes["malformed_line"]))
+    # Extras go to random places in the file: order by position (clean rows keep theirs).
+    combined = pa.concat_tables([table, *rows])
     n = len(table)
+    position = np.concatenate([np.arange(n, dtype=float), rng.uniform(0, n, len(combined) - n)])
+    return combined.take(np.argsort(position, kind="stable")), malformed, counts
+
+
+def defect_counts(n: int, scale: float) -> dict[str, int]:
+    """How many of each defect a day of `n` clean postings holds (none below 100 postings)."""
     counts = {
         kind: (max(1, round(n * rate * scale)) if scale > 0 and n >= 100 else 0)
         for kind, (rate, _) in DEFECTS.items()
@@ -38,72 +56,60 @@ def plant_defects(
     # Orphans are tolerated up to 0.1% of a day's postings (above, the keys_resolve check is
     # fatal): a healthy day stays under it, so small days plant fewer (800 postings: none).
     counts["orphan_account"] = min(counts["orphan_account"], int(n * 0.001))
-    # Defects are copies of single-leg rows (never transfer legs), each row used at most once.
-    candidates = np.flatnonzero(pc.equal(table["transfer_id"], "").to_numpy(zero_copy_only=False))
-    picks = rng.permutation(candidates)[: sum(counts.values())]
-    groups: dict[str, np.ndarray] = {}
-    start = 0
-    for kind, k in counts.items():
-        groups[kind] = picks[start : start + k]
-        start += k
-    ymd = f"{day:%Y%m%d}"
-    extra_seq = iter(range(1, 10**7))
+    return counts
 
-    def fresh_ids(part: pa.Table) -> pa.Array:
-        return pa.array([f"TX{ymd}9{next(extra_seq):07d}" for _ in range(len(part))], pa.string())
 
-    def variant(kind: str, **changes: Callable[[pa.Table], pa.Array]) -> pa.Table:
-        part = table.take(groups[kind])
-        for column, make in changes.items():
-            part = part.set_column(part.schema.get_field_index(column), column, make(part))
-        return part
+Change = Callable[[pa.Table], pa.Array]
 
-    future = (datetime(day.year, day.month, day.day) + timedelta(days=3, hours=10)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
-    extras = [
-        variant("exact_duplicate"),
-        variant("conflicting_duplicate", amount=lambda p: _bump(p["amount"])),
-        variant(
-            "invalid_amount",
-            transaction_id=lambda p: fresh_ids(p),
-            amount=lambda p: pa.array(["12,5O"] * len(p)),
-        ),
-        variant(
-            "unknown_currency",
-            transaction_id=lambda p: fresh_ids(p),
-            currency=lambda p: pa.array(["EUX"] * len(p)),
-        ),
-        variant(
-            "too_many_decimals",
-            transaction_id=lambda p: fresh_ids(p),
-            currency=lambda p: pa.array(["JPY"] * len(p)),
-            amount=lambda p: pa.array(["1500.75"] * len(p)),
-        ),
-        variant(
-            "future_timestamp",
-            transaction_id=lambda p: fresh_ids(p),
-            posted_at=lambda p: pa.array([future] * len(p)),
-        ),
-        variant(
-            "orphan_account",
-            transaction_id=lambda p: fresh_ids(p),
-            account_id=lambda p: pa.array(
-                [f"A{99_000_000_000 + known_accounts + i:011d}" for i in range(len(p))],
-                pa.string(),
-            ),
-        ),
-    ]
-    malformed_src = variant("malformed_line", transaction_id=lambda p: fresh_ids(p))
-    malformed = [
-        ",".join(f'"{v}"' for v in row[:8])
-        for row in zip(*(malformed_src[c].to_pylist() for c in malformed_src.column_names))
-    ]
-    # Extras go to random places in the file: order by position (clean rows keep theirs).
-    combined = pa.concat_tables([table, *extras])
-    position = np.concatenate([np.arange(n, dtype=float), rng.uniform(0, n, len(combined) - n)])
-    combined = combined.take(np.argsort(position, kind="stable"))
-    return combined, malformed, counts
+
+def _changes(day: date, known_accounts: int) -> dict[str, dict[str, Change]]:
+    """Per defect, how its copy differs from the clean row: column -> new values. Every copy but
+    a duplicate gets a fresh transaction id (a 9 after the date: no clean posting has one)."""
+    numbers = itertools.count(1)
+
+    def fresh(part: pa.Table) -> pa.Array:
+        return pa.array(
+            [f"TX{day:%Y%m%d}9{next(numbers):07d}" for _ in range(len(part))], pa.string()
+        )
+
+    def constant(value: str) -> Change:
+        return lambda part: pa.array([value] * len(part), pa.string())
+
+    def orphans(part: pa.Table) -> pa.Array:
+        ids = [f"A{99_000_000_000 + known_accounts + i:011d}" for i in range(len(part))]
+        return pa.array(ids, pa.string())
+
+    future = datetime(day.year, day.month, day.day) + timedelta(days=3, hours=10)
+    return {
+        "exact_duplicate": {},
+        "conflicting_duplicate": {"amount": lambda part: _bump(part["amount"])},
+        "malformed_line": {"transaction_id": fresh},
+        "invalid_amount": {"transaction_id": fresh, "amount": constant("12,5O")},
+        "unknown_currency": {"transaction_id": fresh, "currency": constant("EUX")},
+        "too_many_decimals": {
+            "transaction_id": fresh,
+            "currency": constant("JPY"),
+            "amount": constant("1500.75"),
+        },
+        "future_timestamp": {
+            "transaction_id": fresh,
+            "posted_at": constant(future.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        },
+        "orphan_account": {"transaction_id": fresh, "account_id": orphans},
+    }
+
+
+def _copy(table: pa.Table, rows: np.ndarray, changes: dict[str, Change]) -> pa.Table:
+    part = table.take(rows)
+    for column, make in changes.items():
+        part = part.set_column(part.schema.get_field_index(column), column, make(part))
+    return part
+
+
+def _malformed_lines(part: pa.Table) -> list[str]:
+    """Lines with 8 fields where the header has 18."""
+    columns = (part[c].to_pylist() for c in part.column_names)
+    return [",".join(f'"{v}"' for v in row[:8]) for row in zip(*columns)]
 
 
 def _bump(amounts: pa.Array) -> pa.Array:
