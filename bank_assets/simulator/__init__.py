@@ -8,6 +8,8 @@ planted at known rates and counted in the manifest, so the pipeline's reconcilia
 checked exactly.
 
     population    clients, accounts, cards, merchants; the masters as exported on a day
+    identities    real-looking names, e-mails, phones, streets, merchant names (Faker pools)
+    places        real cities with their postal codes, per country of residence
     transactions  a day's postings: balances, declines, transfers, planted fraud
     defects       defect rows planted in the transactions file, and their expected outcome
     loans         the loan book and its installments

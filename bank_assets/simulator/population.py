@@ -17,93 +17,9 @@ import pandas as pd
 
 from bank_assets.model import reference as ref
 from bank_assets.model.iban import french_ibans, make_iban
+from bank_assets.simulator import identities, places
 from bank_assets.simulator.loans import LoanBook, build_loan_book
 
-FIRST_NAMES = [
-    "Camille",
-    "Lea",
-    "Manon",
-    "Chloe",
-    "Ines",
-    "Jade",
-    "Louise",
-    "Emma",
-    "Alice",
-    "Lina",
-    "Hugo",
-    "Lucas",
-    "Louis",
-    "Gabriel",
-    "Arthur",
-    "Jules",
-    "Adam",
-    "Raphael",
-    "Paul",
-    "Nathan",
-    "Sofia",
-    "Marta",
-    "Lukas",
-    "Jonas",
-    "Elena",
-    "Marco",
-    "Giulia",
-    "Sara",
-    "Noah",
-    "Milan",
-]
-LAST_NAMES = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefebvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "Andre",
-    "Mercier",
-    "Dupont",
-    "Lambert",
-    "Bonnet",
-    "Francois",
-    "Martinez",
-    "Muller",
-]
-CITIES = (
-    ("Paris", "75"),
-    ("Lyon", "69"),
-    ("Marseille", "13"),
-    ("Toulouse", "31"),
-    ("Nice", "06"),
-    ("Nantes", "44"),
-    ("Strasbourg", "67"),
-    ("Bordeaux", "33"),
-    ("Lille", "59"),
-    ("Rennes", "35"),
-)
-STREETS = [
-    "rue de la Paix",
-    "avenue Victor Hugo",
-    "boulevard Voltaire",
-    "rue du Moulin",
-    "place de la Gare",
-]
-MERCHANT_WORDS = "Carrefour|Monoprix|Fnac|Decathlon|Total|Boulangerie|Pharmacie|Cafe|Hotel|Cinema|"
-MERCHANT_WORDS += "Librairie|Bistro|Metro|Air|Market|Electro|Mode|Garage|Energie|Bazar"
 CARD_BINS = ("497010", "535522", "412345", "456789")
 BICS = ("BNKAFRPPXXX", "BNKAFRPPLYO", "BNKAFRPPMRS", "BNKAFRPPTLS")
 OVERDRAFTS = (0.0, 500.0, 1000.0, 2000.0)
@@ -116,7 +32,7 @@ ACCOUNT_PRODUCTS = {
 
 @dataclass
 class Population:
-    """Clients and accounts: the same for every day of a seed."""
+    """Clients, accounts, merchants and loans: the same for every day of a seed."""
 
     clients: pd.DataFrame
     accounts: pd.DataFrame
@@ -126,6 +42,9 @@ class Population:
     external_ibans: np.ndarray
     loans: LoanBook
     seed: int
+    addresses: pd.DataFrame  # identities.address_book: the addresses clients live (move) at
+    address_first: np.ndarray  # per client, the first row of its country's block there
+    address_count: np.ndarray  # per client, the rows of that block
 
 
 def population_size(transactions: int) -> int:
@@ -134,30 +53,71 @@ def population_size(transactions: int) -> int:
 
 
 def build_population(seed: int, n_clients: int) -> Population:
+    """The population of a seed. Identities (names, e-mails, phones, addresses, merchant names)
+    sample the Faker pools with their own stream; `rng` draws everything else."""
     rng = np.random.default_rng([seed, 0])
-    ids = np.arange(1, n_clients + 1)
-    first = np.array(FIRST_NAMES)[rng.integers(0, len(FIRST_NAMES), n_clients)]
-    last = np.array(LAST_NAMES)[rng.integers(0, len(LAST_NAMES), n_clients)]
-    birth = pd.to_datetime("1950-01-01") + pd.to_timedelta(
-        rng.integers(0, 365 * 55, n_clients), "D"
+    people = np.random.default_rng([seed, 0, 1])
+    clients = _clients(rng, people, seed, n_clients)
+    accounts, opening, card_masked = _accounts(rng, clients)
+    merchants = _merchants(rng, people, seed, max(50, n_clients // 25))
+    external = np.array(
+        [
+            make_iban("DE", f"{rng.integers(10**7, 10**8)}{rng.integers(10**9, 10**10)}")
+            for _ in range(500)
+        ]
     )
-    onboarded = pd.to_datetime("2010-01-01") + pd.to_timedelta(
-        rng.integers(0, 5000, n_clients), "D"
+    residents = clients["country"].value_counts().sort_index()
+    addresses = identities.address_book(seed, residents.to_dict())
+    block = identities.ADDRESSES_PER_RESIDENT * residents  # the rows of each country's block
+    return Population(
+        clients,
+        accounts,
+        opening,
+        card_masked,
+        merchants,
+        external,
+        build_loan_book(seed, n_clients),
+        seed,
+        addresses,
+        (block.cumsum() - block)[clients["country"]].to_numpy(),
+        block[clients["country"]].to_numpy(),
     )
-    clients = pd.DataFrame(
+
+
+def _clients(
+    rng: np.random.Generator, people: np.random.Generator, seed: int, n: int
+) -> pd.DataFrame:
+    """The client master's fixed part: identity, birth date, country of residence, onboarding."""
+    # One client in ten lives abroad, spread evenly over identities.ABROAD (six countries: 30
+    # values). These two draws once picked names from fixed lists: every later draw of `rng`
+    # (accounts, balances, cards) is still the one it was.
+    abroad = rng.integers(0, 30, n) < 3
+    where = np.array(identities.ABROAD)[rng.integers(0, 30, n) % len(identities.ABROAD)]
+    country = np.where(abroad, where, identities.HOME)
+    birth = pd.to_datetime("1950-01-01") + pd.to_timedelta(rng.integers(0, 365 * 55, n), "D")
+    onboarded = pd.to_datetime("2010-01-01") + pd.to_timedelta(rng.integers(0, 5000, n), "D")
+    ids = np.arange(1, n + 1)
+    named = identities.people(seed, country, ids, people)
+    return pd.DataFrame(
         {
             "client_id": [f"C{i:08d}" for i in ids],
-            "first_name": first,
-            "last_name": last,
+            "first_name": named["first_name"],
+            "last_name": named["last_name"],
             "birth_date": birth.strftime("%Y-%m-%d"),
-            "email": [
-                f"{f.lower()}.{g.lower()}{i}@example.com" for f, g, i in zip(first, last, ids)
-            ],
-            "country": "FR",
+            "email": named["email"],
+            "phone": named["phone"],  # not in the clients export (sources.CLIENTS) yet
+            "country": country,
             "onboarded_at": onboarded.strftime("%Y-%m-%d"),
         }
     )
-    # Every client has a current account; some have a savings account or a card account too.
+
+
+def _accounts(
+    rng: np.random.Generator, clients: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The account master's fixed part, opening balances and masked card numbers. Every client
+    has a current account; some have a savings account or a card account too."""
+    n_clients = len(clients)
     owner = np.concatenate(
         [
             np.arange(n_clients),
@@ -203,41 +163,26 @@ def build_population(seed: int, n_clients: int) -> Population:
             for b, x in zip(rng.choice(CARD_BINS, n_accounts), rng.integers(0, 10**4, n_accounts))
         ]
     )
-    n_merchants = max(50, n_clients // 25)
-    words = MERCHANT_WORDS.split("|")
-    merchant_city = rng.integers(0, len(CITIES), n_merchants)
-    merchants = pd.DataFrame(
+    return accounts, opening, card_masked
+
+
+def _merchants(
+    rng: np.random.Generator, people: np.random.Generator, seed: int, n: int
+) -> pd.DataFrame:
+    """The card acquirer's merchant list: French shops in the ten biggest cities."""
+    city = rng.integers(0, 10, n)
+    # Two draws the fixed name lists took before Faker: kept, so that the MCCs and external IBANs
+    # drawn after them stay what they were.
+    rng.integers(0, 20, n), rng.integers(0, 10, n)
+    mcc = rng.choice(list(ref.MCC), n)
+    return pd.DataFrame(
         {
-            "merchant_id": [f"M{i:07d}" for i in range(1, n_merchants + 1)],
-            "merchant_name": [
-                f"{words[a]} {CITIES[c][0]} {i}"
-                for i, (a, c) in enumerate(
-                    zip(
-                        rng.integers(0, len(words), n_merchants),
-                        rng.integers(0, len(CITIES), n_merchants),
-                    )
-                )
-            ],
-            "mcc": rng.choice(list(ref.MCC), n_merchants),
-            "city": [CITIES[c][0] for c in merchant_city],
-            "country": "FR",
+            "merchant_id": [f"M{i:07d}" for i in range(1, n + 1)],
+            "merchant_name": identities.merchant_names(seed, mcc, people),
+            "mcc": mcc,
+            "city": [places.CITIES[identities.HOME][c][0] for c in city],
+            "country": identities.HOME,
         }
-    )
-    external = np.array(
-        [
-            make_iban("DE", f"{rng.integers(10**7, 10**8)}{rng.integers(10**9, 10**10)}")
-            for _ in range(500)
-        ]
-    )
-    return Population(
-        clients,
-        accounts,
-        opening,
-        card_masked,
-        merchants,
-        external,
-        build_loan_book(seed, n_clients),
-        seed,
     )
 
 
@@ -278,13 +223,11 @@ def clients_on(pop: Population, day: date) -> pd.DataFrame:
     status change mid-period (the SCD2 work of dim_clients)."""
     c = pop.clients.copy()
     n, salt = len(c), pop.seed * 1_000
+    # A move stays within the client's country (its block of the address book).
     address = _versioned(n, day, salt + 1, (300, 1500))
-    city = (address * len(CITIES)).astype(np.int64)
-    c["address_line"] = [
-        f"{1 + int(a * 1e6) % 199} {STREETS[int(a * 1e4) % len(STREETS)]}" for a in address
-    ]
-    c["postal_code"] = [f"{CITIES[x][1]}{int(a * 1e8) % 999:03d}" for x, a in zip(city, address)]
-    c["city"] = [CITIES[x][0] for x in city]
+    row = pop.address_first + (address * pop.address_count).astype(np.int64)
+    for column in ("address_line", "postal_code", "city"):
+        c[column] = pop.addresses[column].to_numpy()[row]
     c["segment"] = _choose(
         _versioned(n, day, salt + 2, (400, 2000)), ref.SEGMENTS, [0.72, 0.18, 0.04, 0.06]
     )
