@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from faker import Faker
 
 from bank_assets.model import cards
@@ -69,7 +70,7 @@ class Pool:
     phones: np.ndarray
     email_domains: np.ndarray
     streets: np.ndarray
-    companies: np.ndarray
+    companies: np.ndarray  # merchants are French: HOME's only
 
 
 @functools.cache
@@ -79,8 +80,9 @@ def pool(country: str, seed: int) -> Pool:
     fake.seed_instance(seed)
 
     def draw(make, min_length: int = 1) -> np.ndarray:
-        values = (_one_line(make()) for _ in range(POOL_SIZE))
-        kept = [v for v in values if len(v) >= min_length and not cards.find(v)]
+        values = [v for v in (_one_line(make()) for _ in range(POOL_SIZE)) if len(v) >= min_length]
+        suspects = set(cards.candidates(pa.array(values, pa.string())).tolist())
+        kept = [v for i, v in enumerate(values) if i not in suspects or not cards.find(v)]
         return np.array(kept, dtype=object)
 
     # Names of 1-2 letters are left out: the analysts' initial ("P.") would show them nearly whole.
@@ -90,7 +92,7 @@ def pool(country: str, seed: int) -> Pool:
         phones=draw(fake.phone_number),
         email_domains=draw(fake.free_email_domain),
         streets=draw(fake.street_address),
-        companies=draw(fake.company),
+        companies=draw(fake.company) if country == HOME else np.array([], dtype=object),
     )
 
 
