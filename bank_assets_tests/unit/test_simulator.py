@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
+import polars as pl
 import pytest
 
+from bank_assets.model import cards, quality
 from bank_assets.model import reference as ref
 from bank_assets.model.iban import is_valid_iban
+from bank_assets.model.sources import SOURCES
 from bank_assets.simulator import (
     DEFECTS,
     accounts_on,
     build_population,
     clients_on,
+    identities,
+    places,
     simulate,
     simulate_transactions,
 )
@@ -44,6 +52,101 @@ def test_same_seed_same_files(tmp_path):
     assert files_a
     for rel in files_a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+
+def _landed(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*.*")}
+
+
+# Simulates seed 3 into the directory argv[1], in an interpreter of its own (its own string
+# hashing, its own Faker instances).
+_SIMULATE = """
+import sys
+from bank_assets.io.lake import Lake, LakeConfig
+from bank_assets.simulator import simulate
+from bank_assets_tests.conftest import DAY
+simulate(Lake(LakeConfig(url=sys.argv[1])), DAY, 1, 2_000, seed=3)
+"""
+
+
+def test_seed_decides_the_files_faker_included(tmp_path):
+    """Same seed, another process: the same bytes (Faker pools included); another seed:
+    other people, merchants and postings."""
+    from bank_assets.io.lake import Lake, LakeConfig
+
+    subprocess.run([sys.executable, "-c", _SIMULATE, str(tmp_path / "a")], check=True)
+    simulate(Lake(LakeConfig(url=str(tmp_path / "b"))), DAY, 1, 2_000, seed=3)
+    simulate(Lake(LakeConfig(url=str(tmp_path / "c"))), DAY, 1, 2_000, seed=4)
+    a, b, c = (_landed(tmp_path / x) for x in "abc")
+    assert len(a) == len(SOURCES) + 1 and a == b
+    for table in ("clients", "merchants", "transactions"):
+        (path,) = [p for p in a if p.startswith(f"landing/{table}/")]
+        assert a[path] != c[path], table
+
+
+@pytest.fixture(scope="module")
+def people():
+    pop = build_population(5, 20_000)
+    return pop, clients_on(pop, DAY)
+
+
+def test_clients_live_at_addresses_that_hold_together(people):
+    """Most clients live in France, the others in six neighbours; each address's postal code is
+    one of its city's, and a client's names come from its country's Faker locale."""
+    _, clients = people
+    share = clients["country"].value_counts(normalize=True)
+    assert set(share.index) == {"FR", "DE", "ES", "IT", "BE", "GB", "CH"}
+    assert 0.85 < share["FR"] < 0.95 and share.drop("FR").min() > 0.01
+    codes = {
+        (country, city): codes.split()
+        for country, rows in places.CITIES.items()
+        for city, _, codes in rows
+    }
+    for country, city, code in clients[["country", "city", "postal_code"]].itertuples(index=False):
+        assert (code.split()[0] if country == "GB" else code) in codes[(country, city)], code
+    gb = clients.loc[clients["country"] == "GB", "postal_code"]
+    assert gb.str.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}").all()
+    for country, locale in identities.LOCALES.items():
+        person = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        theirs = clients[clients["country"] == country]
+        assert set(theirs["last_name"]) <= set(person.last_names), country
+        assert set(theirs["first_name"]) <= set(person.first_names), country
+    at = clients[["address_line", "postal_code"]].value_counts()
+    assert len(at) > 0.7 * len(clients) and at.max() < 10  # a household, not a street
+
+
+def test_emails_are_made_of_the_names(people):
+    _, clients = people
+    parts = clients["email"].str.extract(
+        r"^([a-z0-9-]+)\.([a-z0-9-]+?)([0-9]+)@([a-z0-9.-]+\.[a-z]{2,})$"
+    )
+    assert parts.notna().all().all()
+    assert (parts[2].astype(int) == clients["client_id"].str[1:].astype(int)).all()
+    plain = clients["first_name"].str.fullmatch("[A-Za-z]+") & clients["last_name"].str.fullmatch(
+        "[A-Za-z]+"
+    )
+    assert plain.mean() > 0.5
+    assert (parts.loc[plain, 0] == clients.loc[plain, "first_name"].str.lower()).all()
+    assert (parts.loc[plain, 1] == clients.loc[plain, "last_name"].str.lower()).all()
+    assert clients["email"].is_unique and parts[3].nunique() > 10
+
+
+def test_people_and_merchants_pass_the_rules_and_copy_into_postgresql(people):
+    """No card number in any text (phone numbers included: "+49(0)7228 885341" would be one),
+    nothing COPY or CSV cannot carry (NUL, tab, line breaks), and the staged tables' rules
+    pass."""
+    pop, clients = people
+    assert clients["phone"].str.count(r"[0-9]").min() >= 8
+    for name, frame in (("clients", clients), ("merchants", pop.merchants)):
+        for column in frame.columns:
+            texts = frame[column].astype(str)
+            assert not texts.str.contains(r"[\x00-\x1f\x7f]").any(), (name, column)
+            assert [t for t in texts if cards.find(t)] == [], (name, column)
+        rows = pl.from_pandas(frame[list(SOURCES[name].columns)])
+        failed = [r.rule_id for r in quality.validate(f"staged/{name}", rows, DAY) if not r.passed]
+        assert failed == [], name
+    names = pop.merchants["merchant_name"]
+    assert names.nunique() > 0.8 * len(names) and not names.str.contains(r"\d").any()
 
 
 def test_ibans_are_valid_mod97(clean):
