@@ -255,3 +255,18 @@ def test_secrets_are_env_vars_where_the_deployment_sets_them(monkeypatch):
     for name, value in fields().items():
         assert isinstance(value, dg.EnvVar) and value.env_var_name == name
         assert value.get_value() == env[name]
+
+
+def test_the_image_installs_the_locked_versions_from_files_that_exist():
+    """The image installs what `make test` installs (requirements.lock), and every file it
+    copies is in the repository."""
+    dockerfile = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
+    assert re.search(r"^RUN pip install [^\n]*-c requirements\.lock", dockerfile, re.MULTILINE)
+    sources = [
+        word
+        for line in re.findall(r"^COPY (.+)$", dockerfile, re.MULTILINE)
+        for word in line.split()[:-1]
+    ]
+    assert "requirements.lock" in sources
+    missing = [s for s in sources if not (PROJECT_ROOT / s).exists()]
+    assert not missing, f"the Dockerfile copies files that are not in the repository: {missing}"
