@@ -48,8 +48,12 @@ def test_an_installed_wheel_finds_its_sql_and_migrates_the_warehouse(tmp_path, p
     source.mkdir()
     for name in SOURCES:
         if (ROOT / name).is_dir():
+            # symlinks kept: bank_assets/sql is a link to sql/, as in a checkout
             shutil.copytree(
-                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+                ROOT / name,
+                source / name,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__"),
             )
         else:
             shutil.copyfile(ROOT / name, source / name)

@@ -57,7 +57,7 @@ def sql_copy(tmp_path) -> Path:
 
 
 def test_the_loader_reads_the_checkouts_sql():
-    assert Path(str(SQL_DIR)) == REPO_SQL
+    assert Path(str(SQL_DIR)).resolve() == REPO_SQL
     assert [m.name for m in migrations.migrations(SQL_DIR)] == NUMBERED
 
 

@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
 import psycopg
 
@@ -36,14 +35,9 @@ class MigrationError(RuntimeError):
 
 
 def sql_dir() -> Traversable:
-    """The SQL files: a source checkout's own `sql/` (editable install, PYTHONPATH), else the
-    copy installed with the package as `bank_assets.sql` (pyproject.toml's package-dir)."""
-    # the checkout first: setuptools' editable finder cannot map a sub-package without an
-    # __init__.py, and a PYTHONPATH checkout would otherwise read another installed copy's SQL
-    root = Path(__file__).resolve().parents[3]
-    if (root / "pyproject.toml").is_file() and (root / "sql").is_dir():
-        return root / "sql"
-    return resources.files("bank_assets.sql")
+    """The SQL files: `bank_assets/sql`, a symbolic link to the top-level `sql/` in a checkout
+    (editable install, PYTHONPATH), installed with the package as its data otherwise."""
+    return resources.files("bank_assets") / "sql"
 
 
 def sql_files(folder: Traversable) -> list[Traversable]:
