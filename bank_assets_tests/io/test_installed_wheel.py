@@ -1,5 +1,6 @@
 """A non-editable install finds its SQL: the wheel of the project, installed outside the source
-tree, lists every .sql file of sql/ and migrates a real (embedded) PostgreSQL from its copy."""
+tree, lists every .sql file of sql/ (and holds dagster.yaml) and migrates a real (embedded)
+PostgreSQL from its copy."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # what the wheel is built from (as docker/Dockerfile copies it)
-SOURCES = ("pyproject.toml", "README.md", "bank_assets", "bank_assets_tests", "sql")
+SOURCES = ("pyproject.toml", "README.md", "dagster.yaml", "bank_assets", "bank_assets_tests", "sql")
 INSTALLED = """
 import json, sys
 from importlib.resources import files
@@ -38,6 +39,7 @@ print(json.dumps({
     "package": bank_assets.__file__,
     "sql": sorted(walk(files("bank_assets.sql"))),
     "queries": sorted(queries.catalogue()),
+    "dagster.yaml": (files("bank_assets") / "dagster.yaml").read_text(),
 }))
 """
 
@@ -79,6 +81,7 @@ def test_an_installed_wheel_finds_its_sql_and_migrates_the_warehouse(tmp_path, p
     assert found["sql"] == sorted(
         str(p.relative_to(ROOT / "sql")) for p in ROOT.glob("sql/**/*.sql")
     )
+    assert found["dagster.yaml"] == (ROOT / "dagster.yaml").read_text()  # the instance's config
     assert found["queries"] == sorted(p.stem for p in (ROOT / "sql" / "queries").glob("*.sql"))
     with psycopg.connect(pg_dsn) as conn:
         ledger = conn.execute("select name from public.schema_migrations order by version")

@@ -1,4 +1,5 @@
-"""sql/ stays at the top level and is the package's data: bank_assets/sql links to it."""
+"""sql/ and dagster.yaml stay at the top level and are the package's data: bank_assets links
+to them."""
 
 from __future__ import annotations
 
@@ -13,3 +14,8 @@ def test_the_package_sql_is_the_top_level_sql():
     assert {p.relative_to(link) for p in link.glob("**/*.sql")} == {
         p.relative_to(ROOT / "sql") for p in (ROOT / "sql").glob("**/*.sql")
     }
+
+
+def test_the_package_dagster_yaml_is_the_top_level_one():
+    link = ROOT / "bank_assets" / "dagster.yaml"
+    assert link.is_symlink() and link.resolve() == ROOT / "dagster.yaml"
