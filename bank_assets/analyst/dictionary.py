@@ -75,6 +75,7 @@ COLUMNS: dict[str, str] = {
     "fraud_rule": "Strongest fraud rule that fired (see lib/fraud.py), empty if none",
     "fraud_score": "Fraud score 0-1 (noisy-or of the rules that fired)",
     "fraud_type": "Kind of fraud suspected: card_testing, velocity, new_country, unusual_amount",
+    "french_holiday_name": "Name of the French public holiday, in English; empty on other days",
     "full_date": "The calendar day",
     "fx_rate": "EUR per unit of the posting's currency on the business day",
     "iban": "IBAN (validated: country length and mod-97 check)",
@@ -89,6 +90,8 @@ COLUMNS: dict[str, str] = {
     "is_complaint": "The response is a complaint",
     "is_current": "This version is the current one",
     "is_fraud_flagged": "Fraud score at or above the alert threshold",
+    "is_french_holiday": "French public holiday (national, metropolitan France; informative: "
+    "business days follow TARGET2)",
     "is_month_end": "Last day of the month",
     "is_target2_holiday": "TARGET2 closing day (1 Jan, Good Friday, Easter Mon, 1 May, 25-26 Dec)",
     "is_weekend": "Saturday or Sunday",

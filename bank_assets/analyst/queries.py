@@ -13,6 +13,7 @@ from decimal import Decimal
 import psycopg
 
 from bank_assets.io.warehouse.loader import SQL_DIR
+from bank_assets.io.warehouse.migrations import sql_files
 
 QUERY_DIR = SQL_DIR / "queries"
 
@@ -26,17 +27,17 @@ class Answer:
 def catalogue() -> dict[str, str]:
     """Query name -> the question it answers."""
     return {
-        p.stem: p.read_text().splitlines()[0].removeprefix("-- ").strip()
-        for p in sorted(QUERY_DIR.glob("*.sql"))
+        p.name.removesuffix(".sql"): p.read_text().splitlines()[0].removeprefix("-- ").strip()
+        for p in sql_files(QUERY_DIR)
     }
 
 
 def run(dsn: str, name: str, day: date) -> Answer:
-    path = QUERY_DIR / f"{name}.sql"
-    if not path.is_file():
-        raise KeyError(f"no query named {name!r}; known: {', '.join(catalogue())}")
+    known = catalogue()
+    if name not in known:
+        raise KeyError(f"no query named {name!r}; known: {', '.join(known)}")
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(path.read_text(), {"date": day})
+        cur.execute((QUERY_DIR / f"{name}.sql").read_text(), {"date": day})
         return Answer([c.name for c in cur.description], cur.fetchall())
 
 

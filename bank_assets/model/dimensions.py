@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import holidays
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -52,30 +53,11 @@ CLIENT_DESCRIBED = ("first_name", "last_name", "birth_date", "email", "onboarded
 ACCOUNT_DESCRIBED = ("iban", "bic", "currency", "opened_at")
 
 
-def easter(year: int) -> date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * el) // 451
-    month = (h + el - 7 * m + 114) // 31
-    return date(year, month, (h + el - 7 * m + 114) % 31 + 1)
-
-
-def target2_holidays(year: int) -> set[date]:
-    """TARGET2 closing days: New Year, Good Friday, Easter Monday, 1 May, 25 and 26 December."""
-    e = easter(year)
-    return {
-        date(year, 1, 1),
-        e - timedelta(days=2),
-        e + timedelta(days=1),
-        date(year, 5, 1),
-        date(year, 12, 25),
-        date(year, 12, 26),
-    }
+# TARGET2 closing days (New Year, Good Friday, Easter Monday, 1 May, 25 and 26 December) decide
+# a business day; French public holidays (national, metropolitan) are a column of their own, named
+# in English whatever the locale. Each computes a year on first use.
+TARGET2 = holidays.financial_holidays("XECB")
+FRANCE = holidays.country_holidays("FR", language="en_US")
 
 
 DIM_DATES_SCHEMA = StructType(
@@ -96,6 +78,8 @@ DIM_DATES_SCHEMA = StructType(
         StructField("is_target2_holiday", BooleanType(), False),
         StructField("is_business_day", BooleanType(), False),
         StructField("is_month_end", BooleanType(), False),
+        StructField("is_french_holiday", BooleanType(), False),
+        StructField("french_holiday_name", StringType(), True),
     ]
 )
 CALENDAR = (date(2015, 1, 1), date(2035, 12, 31))
@@ -105,7 +89,7 @@ def calendar_row(day: date) -> tuple:
     """One dim_dates row, in DIM_DATES_SCHEMA order."""
     iso = day.isocalendar()
     weekend = iso.weekday >= 6
-    holiday = day in target2_holidays(day.year)
+    holiday = day in TARGET2
     return (
         date_key(day),
         day,
@@ -123,6 +107,8 @@ def calendar_row(day: date) -> tuple:
         holiday,
         not weekend and not holiday,
         (day + timedelta(days=1)).month != day.month,
+        day in FRANCE,
+        FRANCE.get(day),
     )
 
 

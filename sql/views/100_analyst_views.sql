@@ -1,7 +1,8 @@
 -- Friendly views for analysts: facts with their dimensions' names, current dimension rows.
 -- Applied after the tables and the generated masked views of the `analyst` schema
--- (bank_assets.lib.warehouse.apply_ddl), replaced on every deploy. They read those masked views,
--- so they show personal data masked too (names as initials, IBANs masked).
+-- (Warehouse.apply_ddl, bank_assets/io/warehouse/loader.py), replaced before every load: views
+-- are definitions, not migrations. They read those masked views, so they show personal data
+-- masked too (names as initials, IBANs masked).
 
 -- (they lived in dw, where analysts no longer have any privilege)
 drop view if exists dw.v_clients_current, dw.v_accounts_current, dw.v_transactions,

@@ -10,7 +10,9 @@ A load goes: Spark tasks COPY the day's lake files into a private staging table
                the type-1 (described) attributes of the newest export go to every version
   upsert       small reference dimensions: insert or update by key
 
-DDL lives in `sql/` and is applied (idempotently, under an advisory lock) before the first load.
+DDL lives in `sql/`: its numbered files are migrations, applied once each and recorded
+(`migrations.py`), then the views and grants are re-applied, under an advisory lock, before the
+first load.
 SQL values are always parameters; identifiers go through `psycopg.sql.Identifier`.
 
 A load killed mid-way (kill -9, a stopped server) cannot drop its private table: the next load
@@ -28,14 +30,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from bank_assets.io.warehouse import access
+from bank_assets.io.warehouse import access, migrations
 from bank_assets.model.keys import date_key
 from bank_assets.model.sources import SOURCES
 from bank_assets.model.tables import TABLES, WarehouseTable
@@ -43,7 +44,7 @@ from bank_assets.model.tables import TABLES, WarehouseTable
 if TYPE_CHECKING:
     from bank_assets.model.quality import Result
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
+SQL_DIR = migrations.sql_dir()
 DDL_LOCK = 7_314_159  # advisory lock id guarding DDL application
 # Advisory locks of live loads: the high 16 bits of the bigint key say "load" (DDL_LOCK and the
 # day locks of lib/day_locks.py have other high bits), the low 48 bits are the load's id, the
@@ -90,33 +91,35 @@ class Warehouse:
             ) from e
 
     def apply_ddl(self) -> None:
-        """Create schemas, tables and indexes from sql/*.sql, one quarantine table per source
-        (shaped like quarantine.transactions), the analyst schema's masked views, the views of
-        sql/views and the analyst role's grants (sql/access; idempotent). Run as the loader."""
+        """Apply the migrations of sql/ not yet applied (`migrations.migrate`), then, every time:
+        one quarantine table per source (shaped like quarantine.transactions), the analyst
+        schema's masked views, the views of sql/views and the analyst role's grants
+        (sql/access). Run as the loader, under an advisory lock."""
         if self._ddl_applied:
             return
-        with self.connect() as conn:
-            conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK,))
-            for path in sorted(SQL_DIR.glob("*.sql")):
-                conn.execute(path.read_text())
-            for source in SOURCES:
-                conn.execute(
-                    sql.SQL("create table if not exists {} (like {} including all)").format(
-                        sql.Identifier("quarantine", source),
-                        sql.Identifier("quarantine", "transactions"),
+        with self.connect(autocommit=True) as conn:
+            # a session lock (released when the connection closes): each migration commits alone
+            conn.execute("select pg_advisory_lock(%s)", (DDL_LOCK,))
+            migrations.migrate(conn, SQL_DIR)
+            with conn.transaction():
+                for source in SOURCES:
+                    conn.execute(
+                        sql.SQL("create table if not exists {} (like {} including all)").format(
+                            sql.Identifier("quarantine", source),
+                            sql.Identifier("quarantine", "transactions"),
+                        )
                     )
-                )
-            # the analyst schema: masked views, friendly views, then who may read them
-            for statement in access.analyst_views(
-                conn, [t.name for t in TABLES.values() if t.schema == "dw"]
-            ):
-                conn.execute(statement)
-            for path in sorted((SQL_DIR / "views").glob("*.sql")):
-                conn.execute(path.read_text())
-            grants = (SQL_DIR / "access" / "grants.sql").read_text()
-            conn.execute(sql.SQL(grants).format(analyst=sql.Identifier(access.ANALYST)))
-            for statement in access.database_grants(conn):
-                conn.execute(statement)
+                # the analyst schema: masked views, friendly views, then who may read them
+                for statement in access.analyst_views(
+                    conn, [t.name for t in TABLES.values() if t.schema == "dw"]
+                ):
+                    conn.execute(statement)
+                for view in migrations.sql_files(SQL_DIR / "views"):
+                    conn.execute(view.read_text())
+                grants = (SQL_DIR / "access" / "grants.sql").read_text()
+                conn.execute(sql.SQL(grants).format(analyst=sql.Identifier(access.ANALYST)))
+                for statement in access.database_grants(conn):
+                    conn.execute(statement)
         self._ddl_applied = True
 
     def load(self, fill: Callable[[str], list[str]], table: WarehouseTable, day: date) -> Loaded:

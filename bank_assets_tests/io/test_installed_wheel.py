@@ -1,0 +1,88 @@
+"""A non-editable install finds its SQL: the wheel of the project, installed outside the source
+tree, lists every .sql file of sql/ (and holds dagster.yaml) and migrates a real (embedded)
+PostgreSQL from its copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# what the wheel is built from (as docker/Dockerfile copies it)
+SOURCES = ("pyproject.toml", "README.md", "dagster.yaml", "bank_assets", "bank_assets_tests", "sql")
+INSTALLED = """
+import json, sys
+from importlib.resources import files
+
+import bank_assets
+from bank_assets.analyst import queries
+from bank_assets.io.warehouse.loader import Warehouse
+
+
+def walk(folder, prefix=""):
+    for f in folder.iterdir():
+        if f.is_dir():
+            yield from walk(f, prefix + f.name + "/")
+        elif f.name.endswith(".sql"):
+            yield prefix + f.name
+
+
+Warehouse(sys.argv[1]).apply_ddl()
+print(json.dumps({
+    "package": bank_assets.__file__,
+    "sql": sorted(walk(files("bank_assets.sql"))),
+    "queries": sorted(queries.catalogue()),
+    "dagster.yaml": (files("bank_assets") / "dagster.yaml").read_text(),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_finds_its_sql_and_migrates_the_warehouse(tmp_path, pg_dsn):
+    source = tmp_path / "source"  # a copy: the build leaves build/ and *.egg-info behind
+    source.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            # symlinks kept: bank_assets/sql is a link to sql/, as in a checkout
+            shutil.copytree(
+                ROOT / name,
+                source / name,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+        else:
+            shutil.copyfile(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "--quiet"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", tmp_path / "wheel", source], check=True)
+    (wheel,) = (tmp_path / "wheel").glob("bank_assets-*.whl")
+    site = tmp_path / "site"
+    subprocess.run([*pip, "install", "--no-deps", "--target", site, wheel], check=True)
+    shutil.rmtree(source)  # nothing of the source tree to fall back on
+
+    env = {**os.environ, "PYTHONPATH": str(site)}  # the venv's other packages, not the checkout
+    out = subprocess.run(
+        [sys.executable, "-c", INSTALLED, pg_dsn],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout.splitlines()[-1])
+    assert Path(found["package"]).is_relative_to(site)
+    assert found["sql"] == sorted(
+        str(p.relative_to(ROOT / "sql")) for p in ROOT.glob("sql/**/*.sql")
+    )
+    assert found["dagster.yaml"] == (ROOT / "dagster.yaml").read_text()  # the instance's config
+    assert found["queries"] == sorted(p.stem for p in (ROOT / "sql" / "queries").glob("*.sql"))
+    with psycopg.connect(pg_dsn) as conn:
+        ledger = conn.execute("select name from public.schema_migrations order by version")
+        assert [n for (n,) in ledger] == sorted(p.name for p in ROOT.glob("sql/[0-9]*.sql"))
