@@ -319,20 +319,20 @@ def test_count_keys_finds_only_the_keys_loaded(pg_dsn):
     assert warehouse.count_keys(table, [1, 2, 99]) == 2  # 99 never loaded: keys_loaded fails
 
 
-def test_dim_dates_takes_the_curated_columns_french_holidays_included(star, pg_dsn):
+def test_dim_dates_takes_the_curated_columns_french_holidays_included(curated, pg_dsn):
     wh = Warehouse(pg_dsn)
-    load(star, wh, star["dims"]["dw.dim_dates"], TABLES["dw.dim_dates"])
-    columns = rows_of(
+    load(curated, wh, curated["dims"]["dw.dim_dates"], TABLES["dw.dim_dates"])
+    columns = query(
         pg_dsn,
         "select column_name, is_nullable = 'YES' from information_schema.columns "
         "where table_schema = 'dw' and table_name = 'dim_dates' order by ordinal_position",
     )
     assert columns == [(f.name, f.nullable) for f in dimensions.DIM_DATES_SCHEMA.fields]
-    assert rows_of(
+    assert query(
         pg_dsn,
         "select is_french_holiday, french_holiday_name, is_target2_holiday, is_business_day "
         "from dw.dim_dates where date_key in (20261111, 20260403) order by date_key",
     ) == [(False, None, True, False), (True, "Armistice Day", False, True)]
-    assert rows_of(pg_dsn, "select count(*) from dw.dim_dates where is_target2_holiday") == [
+    assert query(pg_dsn, "select count(*) from dw.dim_dates where is_target2_holiday") == [
         (6 * 21,)
     ]
