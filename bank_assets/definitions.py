@@ -5,7 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
+import bank_assets.defs
 from bank_assets.io.warehouse.access import private_umask
+
+PACKAGE = Path(__file__).resolve().parent
 
 # The code location, its runs and their Spark workers write client data (lake, Dagster home):
 # private to the user, whoever started the process.
@@ -14,8 +17,11 @@ private_umask()
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    # A checkout has the project's [tool.dg] in pyproject.toml beside the package; an installed
+    # package has no project file, so the same defs package is loaded directly.
+    if (PACKAGE.parent / "pyproject.toml").exists():
+        loaded = dg.load_from_defs_folder(path_within_project=PACKAGE)
+    else:
+        loaded = dg.load_defs(bank_assets.defs, project_root=PACKAGE)
     # Spark runs in-process: one run = one Spark session shared by all its steps.
-    return dg.Definitions.merge(
-        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-        dg.Definitions(executor=dg.in_process_executor),
-    )
+    return dg.Definitions.merge(loaded, dg.Definitions(executor=dg.in_process_executor))

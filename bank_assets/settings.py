@@ -10,7 +10,8 @@ resource keys: `spark`, `lake`, `warehouse`.
 
 Variables (all optional; unset means the embedded default):
 
-  BANK_ASSETS_HOME           state directory (default: <project>/.bank_assets)
+  BANK_ASSETS_HOME           state directory (default: <project>/.bank_assets in a checkout,
+                             ~/.bank_assets for an installed package)
   BANK_ASSETS_LAKE_URL       s3://bucket/prefix or a local directory (default: $HOME/lake)
   BANK_ASSETS_S3_ENDPOINT    S3 endpoint URL, e.g. http://minio:9000 (MinIO); unset = AWS
   BANK_ASSETS_S3_ACCESS_KEY  S3 access key (secret: never put it in code or config files)
@@ -44,6 +45,12 @@ from pathlib import Path
 from bank_assets.io.lake import LakeConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# A source checkout keeps its state inside (.bank_assets); an installed package in the user's home.
+DEFAULT_HOME = (
+    PROJECT_ROOT / ".bank_assets"
+    if (PROJECT_ROOT / "pyproject.toml").exists()
+    else Path.home() / ".bank_assets"
+)
 
 
 # The variables whose values are secrets: where one is set, the resource that needs it takes it
@@ -81,7 +88,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        home = Path(env.get("BANK_ASSETS_HOME") or PROJECT_ROOT / ".bank_assets").resolve()
+        home = Path(env.get("BANK_ASSETS_HOME") or DEFAULT_HOME).resolve()
         return cls(
             home=home,
             lake_url=env.get("BANK_ASSETS_LAKE_URL") or str(home / "lake"),

@@ -7,9 +7,10 @@ import os
 import re
 import shutil
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 
-from bank_assets.settings import PROJECT_ROOT, Settings
+from bank_assets.settings import Settings
 
 JOB = "daily_warehouse"
 
@@ -23,7 +24,8 @@ def prepare_dagster_home(settings: Settings) -> Path:
     """
     home = settings.dagster_home()
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    # package data: a checkout and an installed package ship the same file (see pyproject.toml)
+    shutil.copyfile(files("bank_assets") / "dagster.yaml", home / "dagster.yaml")
     (home / "dagster.yaml").chmod(0o600)
     os.environ["DAGSTER_HOME"] = str(home)
     # as the Dagster role, which reaches its own database only

@@ -188,7 +188,9 @@ def cmd_dev(args) -> int:
     settings = Settings.from_env()
     prepare_dagster_home(settings)
     settings.dsn()
-    cmd = ["dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host]
+    workspace = PROJECT_ROOT / "workspace.yaml"  # an installed package has none: the module then
+    target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bank_assets.definitions"]
+    cmd = ["dagster", "dev", *target, "-h", args.host]
     cmd += ["-p", str(args.port)]
     print(
         f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
