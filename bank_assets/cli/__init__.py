@@ -149,10 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*backfill_policy.*")
     from bank_assets.io.warehouse.access import private_umask
     from bank_assets.io.warehouse.embedded import EmbeddedPostgresError
+    from bank_assets.io.warehouse.migrations import MigrationError
 
     private_umask()  # the lake, the Dagster home and the server's data are the user's only
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigurationError, EmbeddedPostgresError) as e:
+    except (ConfigurationError, EmbeddedPostgresError, MigrationError) as e:
         raise SystemExit(f"bank-assets: {e}") from e

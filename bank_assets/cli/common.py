@@ -74,6 +74,7 @@ def failed_run(instance, result) -> str:
     from bank_assets.builders.alerts import alert_failed_run
     from bank_assets.io.alerts import AlertDeliveryError
     from bank_assets.io.warehouse.loader import Warehouse, WarehouseError
+    from bank_assets.io.warehouse.migrations import MigrationError
     from bank_assets.resources import AlertsResource
 
     run = instance.get_run_by_id(result.run_id)
@@ -95,7 +96,7 @@ def failed_run(instance, result) -> str:
             Warehouse(Settings.from_env().dsn()),
             AlertsResource().webhook,
         )
-    except (WarehouseError, AlertDeliveryError) as e:
+    except (WarehouseError, MigrationError, AlertDeliveryError) as e:
         return f"{told}\nits failure alert was not delivered: {e}"
     return f"{told}\nfailure alert written to dq.alerts"
 
