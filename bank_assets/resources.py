@@ -112,8 +112,9 @@ class WarehouseResource(dg.ConfigurableResource):
     """The PostgreSQL warehouse, as the loader role. `dsn` overrides BANK_ASSETS_PG_DSN.
 
     In a run of one or more days it holds those days' locks for the whole run (see
-    lib/day_locks.py): every asset takes this resource, and the in-process executor initializes
-    it once, before the first step, so a run that another run's day lock refuses writes nothing.
+    io/warehouse/day_locks.py): every asset takes this resource, and the in-process executor
+    initializes it once, before the first step, so a run that another run's day lock refuses
+    writes nothing.
     """
 
     dsn: str | None = None

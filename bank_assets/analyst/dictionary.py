@@ -1,7 +1,7 @@
 """The data dictionary: every warehouse table with its grain, columns, types and descriptions.
 
 Generated from the same definitions the code uses: the tables and grains of the registry in
-`lib/warehouse.py`, the columns and types PostgreSQL reports for the DDL in `sql/`, and the
+`model/tables.py`, the columns and types PostgreSQL reports for the DDL in `sql/`, and the
 column descriptions below (one per column name: a name means the same thing in every table).
 `bank-assets dictionary` writes docs/data_dictionary.md.
 """
@@ -62,7 +62,7 @@ COLUMNS: dict[str, str] = {
     "described_on": "Business day of the export the type-1 attributes (names, e-mail, birth "
     "date; IBAN, BIC) come from: the newest, for every version",
     "description": "Description",
-    "detected_by": "What raised the alert: rules (the Spark rules of lib/fraud.py)",
+    "detected_by": "What raised the alert: rules (the Spark rules of model/fraud.py)",
     "direction": "DEBIT (money leaves the account) or CREDIT",
     "disbursement_date_key": "Day the loan was paid out (dim_dates); -1 until then",
     "due_date": "Day the installment fell due",
@@ -72,7 +72,7 @@ COLUMNS: dict[str, str] = {
     "fee_income": "Fees earned (posted fee transactions and late fees), EUR",
     "fee_part": "Fee part of the installment (e.g. mortgage insurance)",
     "first_name": "Client's first name",
-    "fraud_rule": "Strongest fraud rule that fired (see lib/fraud.py), empty if none",
+    "fraud_rule": "Strongest fraud rule that fired (see model/fraud.py), empty if none",
     "fraud_score": "Fraud score 0-1 (noisy-or of the rules that fired)",
     "fraud_type": "Kind of fraud suspected: card_testing, velocity, new_country, unusual_amount",
     "french_holiday_name": "Name of the French public holiday, in English; empty on other days",

@@ -1,5 +1,5 @@
 """Where are raw card numbers stored? `bank-assets scan-cards` looks everywhere the pipeline
-writes, with the one definition of a card number (lib/cards.py).
+writes, with the one definition of a card number (model/cards.py).
 
   lake       every Parquet file under raw/, staged/, quarantine/ and curated/: every string
              column of every row (screened by the vectorized prefilter, candidates checked)

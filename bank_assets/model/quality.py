@@ -1,4 +1,4 @@
-"""Data-quality rules (DESIGN section 6) in one place, as Pandera schemas over the day's Parquet.
+"""Data-quality rules in one place, as Pandera schemas over the day's Parquet.
 
 Every rule has an id, a severity and a description, and a row-level predicate (a polars
 expression, True where the row satisfies it). `schema(table, day)` generates the table's Pandera
@@ -636,7 +636,7 @@ FRAUD_RATE = DayRule(
 CARDS_MASKED = DayRule(
     "card_numbers_masked",
     WARN,
-    "no card number in the landed text: each one found (lib/cards.py) was masked at landing to "
+    "no card number in the landed text: each one found (model/cards.py) was masked at landing to "
     "its first 6 and last 4 digits before anything was stored; the source system should not "
     "send them (checked and failed count landed rows and masked numbers)",
 )

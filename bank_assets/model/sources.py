@@ -1,7 +1,7 @@
 """The source contract: what each source system lands, in which format, with which columns.
 
 Landed values are all text; types come in the staged layer. Adding a source table means adding
-one `SourceTable` here, its staging rules in `staging.py` and its simulation in `simulator.py`.
+one `SourceTable` here, its staging rules in `staging.py` and its simulation in `simulator/`.
 """
 
 from __future__ import annotations

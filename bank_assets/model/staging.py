@@ -491,8 +491,8 @@ DROPPED = ("exact_duplicate", "exact_redelivery")
 
 def all_rules(spec: StagingSpec, day: date) -> list[Rule]:
     """A table's rules in the order they are checked: the first that fails is the row's reason.
-    Every one but those in DROPPED (dropped and counted) quarantines the row: severity error in
-    DESIGN section 6 (see `model/quality.py` for the fatal and warn rules)."""
+    Every one but those in DROPPED (dropped and counted) quarantines the row: severity error
+    (see `model/quality.py` for the fatal and warn rules)."""
     key = spec.source.key
     redelivery = [
         Rule(

@@ -1,4 +1,4 @@
-"""Card numbers (lib/cards.py): found whatever separates their digits, masked to first 6 / last 4,
+"""Card numbers (model/cards.py): found whatever separates their digits, masked to first 6 / last 4,
 and nothing else of the simulated bank's data is taken for one."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ native Parquet path.
 Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
 one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
 string, and yields a row (source_file, rows, path, cards_masked, error): the rows never
-pass through the JVM. Card numbers are masked here, before anything is stored (lib/cards.py:
+pass through the JVM. Card numbers are masked here, before anything is stored (model/cards.py:
 every text field and `_raw_line` keeps only the first 6 / last 4 digits; `cards_masked` counts
 them). A file that cannot be read at all (LandingFormatError) yields its message as `error`
 instead of failing the task, so the driver can name every such file as written.
@@ -457,7 +457,7 @@ class _LakeWriter(DataSourceArrowWriter):
 
 def keep_only(fs, directory: str, keep: set[str]) -> None:
     """Delete the files of `directory` not in `keep` (full paths): the older data of a day.
-    Only one run works on a day at a time (lib/day_locks.py), so none of them is another's."""
+    Only one run works on a day at a time (io/warehouse/day_locks), so none of them is another's."""
     for info in _list(fs, directory):
         if info.path not in keep:
             fs.delete_file(info.path)

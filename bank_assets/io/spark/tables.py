@@ -54,12 +54,12 @@ def land_raw(
     snapshot: bool = False,
 ) -> tuple[Written, list[str]]:
     """Replace the raw day of `table` with the day's landing files, each parsed and written as
-    one Parquet file by one Spark task (see lib/lake_source.py); what was written (with the
-    card numbers masked in each landing file, lib/cards.py), and the landing files. The older
+    one Parquet file by one Spark task (see io/spark/lake_source.py); what was written (with the
+    card numbers masked in each landing file, model/cards.py), and the landing files. The older
     raw files go only once every file landed.
 
     With the table's `manifest` entry (Lake.manifest_table) the files must be exactly the
-    listed ones and not empty where that cannot be right (lib/landing.py; `snapshot`: a full
+    listed ones and not empty where that cannot be right (io/landing.py; `snapshot`: a full
     daily snapshot). A file that cannot be landed raises an error naming it (LandingFileError,
     LandingFormatError) and leaves the raw day as it was."""
     relative = day_path("landing", table, day)
@@ -217,7 +217,7 @@ def copy_to_warehouse(
     spark: SparkSession, lake: Lake, zone: str, table: str, day: date, dsn: str, target: str
 ) -> list[str]:
     """COPY one day of a lake table into the PostgreSQL table `target` ("schema.name"), one
-    Spark task per Parquet file (see lib/warehouse_copy.py); the columns copied."""
+    Spark task per Parquet file (see io/spark/warehouse_copy.py); the columns copied."""
     infos = _day_files(lake, zone, table, day)
     columns = pq.read_schema(lake.fs.open_input_file(infos[0].path)).names
     (

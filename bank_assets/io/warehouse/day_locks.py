@@ -28,7 +28,7 @@ import psycopg
 from bank_assets.io.warehouse.loader import Warehouse, WarehouseError
 
 # High 32 bits of the bigint advisory key of a day lock (the low 32 bits: YYYYMMDD); other
-# locks of the warehouse (DDL, loads: lib/warehouse.py) have other high bits.
+# locks of the warehouse (DDL, loads: io/warehouse/loader.py) have other high bits.
 DAY_LOCKS = 0x4441_594C << 32
 
 

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 SQL_DIR = migrations.sql_dir()
 DDL_LOCK = 7_314_159  # advisory lock id guarding DDL application
 # Advisory locks of live loads: the high 16 bits of the bigint key say "load" (DDL_LOCK and the
-# day locks of lib/day_locks.py have other high bits), the low 48 bits are the load's id, the
+# day locks of day_locks.py have other high bits), the low 48 bits are the load's id, the
 # 12 hex digits that end its private table's name.
 LOAD_LOCKS = 0x4C4F << 48
 # A private load table's name: "<table>_<id>" in schema staging, "<table>_p<YYYYMMDD>_<id>" in
@@ -204,7 +204,7 @@ class Warehouse:
         keeps it until the table is dropped; PostgreSQL releases it when the session ends,
         however the process died). So a live load is never touched, whatever it loads: another
         day of the same table in another run, or the same day outside any run lock (the day
-        locks of lib/day_locks.py cover runs only). A table is dropped while its lock is held
+        locks of day_locks.py cover runs only). A table is dropped while its lock is held
         here, so its id cannot be taken meanwhile.
         """
         candidates = conn.execute(
