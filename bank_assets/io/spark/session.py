@@ -93,6 +93,10 @@ def get_session(spark_config: Mapping[str, Any], class_cache: Path | None = None
     if pid_file is not None:  # the JVM that writes the archive when it exits
         pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
         pid_file.write_text(str(pid))
+    if not master.startswith("sc://"):
+        # Spark looks Python data sources up in the calling thread's active session: a run in
+        # another thread than the session's first (a test, a threaded launcher) makes it active.
+        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
     spark.dataSource.register(LakeDataSource)
     spark.dataSource.register(LandingDataSource)
     spark.dataSource.register(WarehouseCopy)
