@@ -38,7 +38,12 @@ def plant_defects(
     picks = rng.permutation(candidates)[: sum(counts.values())]
     sources = dict(zip(counts, np.split(picks, np.cumsum(list(counts.values()))[:-1])))
     changes = _changes(day, known_accounts)
-    rows = [_copy(table, sources[k], changes[k]) for k in DEFECTS if k != "malformed_line"]
+    # a defect with no copies adds nothing (an empty copy may not even have the table's types)
+    rows = [
+        _copy(table, sources[k], changes[k])
+        for k in DEFECTS
+        if k != "malformed_line" and len(sources[k])
+    ]
     malformed = _malformed_lines(_copy(table, sources["malformed_line"], changes["malformed_line"]))
     # Extras go to random places in the file: order by position (clean rows keep theirs).
     combined = pa.concat_tables([table, *rows])

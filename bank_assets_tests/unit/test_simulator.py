@@ -224,6 +224,15 @@ def test_manifest_counts_planted_defects(local_lake):
     assert len(frame) == manifest["tables"]["accounts"]["rows"]
 
 
+def test_a_day_without_defects_lands_only_clean_rows(local_lake):
+    """--defect-scale 0: no planted defect, every landed posting is expected to stage."""
+    (result,) = simulate(local_lake, DAY, 1, 500, seed=11, defect_scale=0)
+    tx = result.manifest["tables"]["transactions"]
+    assert set(tx["defects"].values()) == {0}
+    assert tx["rows"] == 500 == tx["expected"]["staged"]
+    assert tx["expected"]["quarantined"] == tx["expected"]["duplicates_dropped"] == 0
+
+
 def test_masters_change_mid_period_a_few_at_a_time():
     pop = build_population(7, 2_000)
     today, tomorrow = clients_on(pop, DAY), clients_on(pop, DAY + timedelta(days=1))
