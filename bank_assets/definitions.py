@@ -7,6 +7,7 @@ import dagster as dg
 
 import bank_assets.defs
 from bank_assets.io.warehouse.access import private_umask
+from bank_assets.settings import CHECKOUT
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -19,7 +20,7 @@ private_umask()
 def defs() -> dg.Definitions:
     # A checkout has the project's [tool.dg] in pyproject.toml beside the package; an installed
     # package has no project file, so the same defs package is loaded directly.
-    if (PACKAGE.parent / "pyproject.toml").exists():
+    if CHECKOUT:
         loaded = dg.load_from_defs_folder(path_within_project=PACKAGE)
     else:
         loaded = dg.load_defs(bank_assets.defs, project_root=PACKAGE)

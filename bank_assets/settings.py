@@ -45,12 +45,10 @@ from pathlib import Path
 from bank_assets.io.lake import LakeConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-# A source checkout keeps its state inside (.bank_assets); an installed package in the user's home.
-DEFAULT_HOME = (
-    PROJECT_ROOT / ".bank_assets"
-    if (PROJECT_ROOT / "pyproject.toml").exists()
-    else Path.home() / ".bank_assets"
-)
+# A source checkout has the project files beside the package; an installed package has none.
+CHECKOUT = (PROJECT_ROOT / "pyproject.toml").exists()
+# A checkout keeps its state inside (.bank_assets); an installed package in the user's home.
+DEFAULT_HOME = PROJECT_ROOT / ".bank_assets" if CHECKOUT else Path.home() / ".bank_assets"
 
 
 # The variables whose values are secrets: where one is set, the resource that needs it takes it

@@ -20,7 +20,7 @@ from bank_assets.cli.common import (
     redacted,
     run_days,
 )
-from bank_assets.settings import PROJECT_ROOT, Settings
+from bank_assets.settings import CHECKOUT, PROJECT_ROOT, Settings
 
 
 def _progress(enabled: bool):
@@ -188,8 +188,12 @@ def cmd_dev(args) -> int:
     settings = Settings.from_env()
     prepare_dagster_home(settings)
     settings.dsn()
-    workspace = PROJECT_ROOT / "workspace.yaml"  # an installed package has none: the module then
-    target = ["-w", str(workspace)] if workspace.exists() else ["-m", "bank_assets.definitions"]
+    # an installed package ships no workspace.yaml: the module then
+    target = (
+        ["-w", str(PROJECT_ROOT / "workspace.yaml")]
+        if CHECKOUT
+        else ["-m", "bank_assets.definitions"]
+    )
     cmd = ["dagster", "dev", *target, "-h", args.host]
     cmd += ["-p", str(args.port)]
     print(
