@@ -33,9 +33,9 @@ def failure_alerts(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
     description=(
-        "Writes an alert when a warehouse fact's freshness check fails (yesterday's partition "
-        "not loaded by 09:00 Europe/Paris, defs/freshness.py): one per fact and day, updated "
-        "by a later failing evaluation."
+        "Writes an alert when warehouse facts' freshness checks fail (yesterday's partition not "
+        "loaded by 09:00 Europe/Paris, defs/freshness.py): one per day, naming the late facts, "
+        "updated by a later failing evaluation."
     ),
 )
 def freshness_alerts(
@@ -44,30 +44,36 @@ def freshness_alerts(
     # Cursor: {check: id of the last evaluation record handled}; each evaluation is read once.
     handled = json.loads(context.cursor or "{}")
     summaries = context.instance.event_log_storage.get_asset_check_summary_records(CHECK_KEYS)
-    late = []
+    late: dict[str, dict] = {}  # day -> its late facts, from each check's latest evaluation
     for key, summary in sorted(summaries.items(), key=lambda i: i[0].to_user_string()):
         record = summary.last_completed_check_execution_record
-        name = key.to_user_string()
-        if record is None or record.event is None or record.id <= handled.get(name, 0):
+        if record is None or record.event is None:
             continue
         evaluation = record.event.asset_check_evaluation
+        new = record.id > handled.get(key.to_user_string(), 0)
+        handled[key.to_user_string()] = record.id
         if not evaluation.passed:
-            day, asset = expected_day(evaluation), key.asset_key.to_user_string()
-            late.append(f"{asset} {day}")
+            day = late.setdefault(expected_day(evaluation), {"facts": [], "runs": [], "new": False})
+            day["facts"].append(key.asset_key.to_user_string())
+            day["runs"].append((record.id, record.run_id))
+            day["new"] |= new
+    for day, found in sorted(late.items()):
+        if found["new"]:
             raise_alert(
                 warehouse.warehouse,
                 Alert(
                     kind="freshness",
                     severity="error",
-                    message=f"{asset} is late: its partition {day} was expected by 09:00 "
-                    f"Europe/Paris and is not loaded: {evaluation.description}",
-                    run_id=record.run_id,
+                    message=f"late: the {day} partition of {', '.join(found['facts'])} was "
+                    "expected by 09:00 Europe/Paris and is not loaded",
+                    run_id=max(found["runs"])[1],  # the latest evaluation's run
                     partition_key=day,
-                    details={"check": name},
-                    subject=f"{name}:{day}",
+                    details={"late": found["facts"]},
+                    subject=f"freshness_check:{day}",
                 ),
                 alerts.webhook,
             )
-        handled[name] = record.id
-        context.update_cursor(json.dumps(handled))  # after each alert: none is sent twice
-    return dg.SkipReason(f"late: {', '.join(late)}" if late else "no new late partition")
+    context.update_cursor(json.dumps(handled))
+    if not any(found["new"] for found in late.values()):
+        return dg.SkipReason("no new late partition")
+    return dg.SkipReason(f"late: {', '.join(d for d, f in late.items() if f['new'])}")
