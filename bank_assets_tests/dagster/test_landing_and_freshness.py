@@ -4,6 +4,7 @@ a real Dagster instance (materializations reported to it), no Spark."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -193,12 +194,18 @@ PARIS = ZoneInfo("Europe/Paris")
 DAY = date(2026, 11, 20)
 
 
-def freshness(instance, at: datetime) -> dict[str, dg.AssetCheckEvaluation]:
-    """The facts' freshness checks, run at `at` as their sensor's run does."""
+@functools.cache
+def freshness_job() -> dg.JobDefinition:
     job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(*CHECK_KEYS))
-    defs = dg.Definitions.merge(definitions(), dg.Definitions(jobs=[job]))
+    return dg.Definitions.merge(definitions(), dg.Definitions(jobs=[job])).resolve_job_def(
+        "freshness"
+    )
+
+
+def freshness(instance, at: datetime) -> dict[str, dg.AssetCheckEvaluation]:
+    """The facts' freshness checks, run at `at` (Dagster's clock) as their sensor's run does."""
     with freeze_time(at):
-        result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
+        result = freshness_job().execute_in_process(instance=instance)
     return {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
 
 
