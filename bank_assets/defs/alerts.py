@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from bank_assets.builders.alerts import alert_failed_run
-from bank_assets.defs.freshness import CHECK_KEYS, expected_day
+from bank_assets.defs.freshness import CHECK_KEYS, DEADLINE, expected_day
 from bank_assets.io.alerts import Alert, raise_alert
 from bank_assets.resources import AlertsResource, WarehouseResource
 
@@ -34,7 +34,7 @@ def failure_alerts(
     minimum_interval_seconds=60,
     description=(
         "Writes an alert when warehouse facts' freshness checks fail (yesterday's partition not "
-        "loaded by 09:00 Europe/Paris, defs/freshness.py): one per day, naming the late facts, "
+        f"loaded by {DEADLINE}, defs/freshness.py): one per day, naming the late facts, "
         "updated by a later failing evaluation."
     ),
 )
@@ -53,10 +53,10 @@ def freshness_alerts(
         new = record.id > handled.get(key.to_user_string(), 0)
         handled[key.to_user_string()] = record.id
         if not evaluation.passed:
-            day = late.setdefault(expected_day(evaluation), {"facts": [], "runs": [], "new": False})
-            day["facts"].append(key.asset_key.to_user_string())
-            day["runs"].append((record.id, record.run_id))
-            day["new"] |= new
+            entry = late.setdefault(expected_day(evaluation), {"facts": [], "runs": [], "new": new})
+            entry["facts"].append(key.asset_key.to_user_string())
+            entry["runs"].append((record.id, record.run_id))
+            entry["new"] |= new
     for day, found in sorted(late.items()):
         if found["new"]:
             raise_alert(
@@ -65,7 +65,7 @@ def freshness_alerts(
                     kind="freshness",
                     severity="error",
                     message=f"late: the {day} partition of {', '.join(found['facts'])} was "
-                    "expected by 09:00 Europe/Paris and is not loaded",
+                    f"expected by {DEADLINE} and is not loaded",
                     run_id=max(found["runs"])[1],  # the latest evaluation's run
                     partition_key=day,
                     details={"late": found["facts"]},

@@ -17,6 +17,7 @@ import dagster as dg
 from bank_assets.model.tables import TABLES
 
 DEADLINE_CRON, TIMEZONE = "0 9 * * *", "Europe/Paris"
+DEADLINE = "09:00 Europe/Paris"  # the same, as people read it
 FACTS = [
     dg.AssetKey(["warehouse", t.name])
     for t in TABLES.values()
