@@ -5,8 +5,9 @@ pipeline as the loader, Dagster's instance as the Dagster role, analysts' comman
 
 Nothing here reads the environment at import time: `Settings.from_env()` runs when a resource
 is first used (or when the CLI starts), so loading the definitions never needs a variable, a
-server or a JVM. Every environment (embedded default, docker-compose, a cluster) uses the same
-resource keys: `spark`, `lake`, `warehouse`.
+server or a JVM. The one setting the definitions themselves take is `first_day()` (the first
+daily partition), read when the partitions are defined. Every environment (embedded default,
+docker-compose, a cluster) uses the same resource keys: `spark`, `lake`, `warehouse`.
 
 Variables (all optional; unset means the embedded default):
 
@@ -31,6 +32,9 @@ Variables (all optional; unset means the embedded default):
                              $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
                              state directory, so a fresh home (each bench) still starts Spark fast
   BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
+  BANK_ASSETS_FIRST_DAY      the first business day, YYYY-MM-DD: the daily partitions start there
+                             (default 2026-11-01, FIRST_DAY); every process of a deployment
+                             (webserver, daemon, runs) must see the same value
   DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
                              `dagster` of the embedded server
 """
@@ -40,6 +44,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from bank_assets.io.lake import LakeConfig
@@ -49,6 +54,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHECKOUT = (PROJECT_ROOT / "pyproject.toml").exists()
 # A checkout keeps its state inside (.bank_assets); an installed package in the user's home.
 DEFAULT_HOME = PROJECT_ROOT / ".bank_assets" if CHECKOUT else Path.home() / ".bank_assets"
+
+
+# The first daily partition unless BANK_ASSETS_FIRST_DAY says otherwise: close to the simulated
+# days (the demo lands 2026-11-20), so the asset graph does not count years of empty partitions.
+FIRST_DAY = date(2026, 11, 1)
 
 
 # The variables whose values are secrets: where one is set, the resource that needs it takes it
@@ -63,6 +73,19 @@ SECRET_VARIABLES = (
 
 class ConfigurationError(ValueError):
     """The environment's configuration is incomplete or inconsistent; the message says how."""
+
+
+def first_day(env: Mapping[str, str] | None = None) -> date:
+    """The first business day (the first daily partition): BANK_ASSETS_FIRST_DAY or FIRST_DAY."""
+    value = (os.environ if env is None else env).get("BANK_ASSETS_FIRST_DAY")
+    if not value:
+        return FIRST_DAY
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"BANK_ASSETS_FIRST_DAY={value!r} is not a day: use YYYY-MM-DD, e.g. 2026-11-01"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["raw", source.name],
+        deps=[dg.AssetKey(["landing", source.name])],  # the observed landing (defs/landing.py)
         group_name="raw",
         op_tags=_first_if_read(source.name),
         kinds={"spark", "s3", "parquet"},

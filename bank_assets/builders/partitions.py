@@ -1,4 +1,8 @@
-"""Daily partitions shared by every asset: one partition = one landing (business) day, UTC."""
+"""Daily partitions shared by every asset: one partition = one landing (business) day, UTC.
+
+They start at the first business day (BANK_ASSETS_FIRST_DAY, settings.first_day), read once when
+the definitions load: a setting, never a lake listing, so loading stays deterministic.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from datetime import date
 
 import dagster as dg
 
-START_DATE = "2025-01-01"
+from bank_assets.settings import first_day
+
+START_DATE = first_day().isoformat()
 daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
 # A date-range backfill of a Spark asset is one run with one Spark session, not one per day.
 single_run = dg.BackfillPolicy.single_run()
@@ -19,5 +25,14 @@ def partition_days(context: dg.AssetExecutionContext) -> list[date]:
 
 def partition_exists(day: date) -> bool:
     """True when `day` is a partition now (from START_DATE up to yesterday, UTC)."""
+    return not_a_partition(day) is None
+
+
+def not_a_partition(day: date) -> str | None:
+    """Why `day` is not a partition (yet), or None when it is one."""
+    if day.isoformat() < START_DATE:
+        return f"before the first business day {START_DATE}, BANK_ASSETS_FIRST_DAY"
     last = daily.get_last_partition_key()
-    return date.fromisoformat(START_DATE) <= day and last is not None and day.isoformat() <= last
+    if last is None or day.isoformat() > last:
+        return "not over yet: a day is a partition once it is over (UTC)"
+    return None

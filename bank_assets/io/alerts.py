@@ -21,7 +21,7 @@ class AlertDeliveryError(RuntimeError):
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # run_failure | check_failure | rule_warning
+    kind: str  # run_failure | check_failure | rule_warning | freshness
     severity: str  # fatal | error | warn
     message: str
     run_id: str | None = None

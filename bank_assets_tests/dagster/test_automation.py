@@ -12,7 +12,7 @@ from bank_assets.defs.automation import daily_schedule, landing_sensor
 from bank_assets.io.lake import manifest_path
 from bank_assets.resources import LakeResource
 
-D1, D2, D3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
+D1, D2, D3 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)
 
 
 def land(lake, day: date, content: dict | None = None) -> None:
@@ -73,18 +73,18 @@ def test_redelivered_day_runs_again_unchanged_one_never(local_lake, tick):
 
 
 def test_day_without_manifest_or_partition_is_not_requested(local_lake, tick):
-    local_lake.write_bytes("landing/transactions/year=2026/month=03/day=02/part-00000.csv", b"x\n")
+    local_lake.write_bytes("landing/transactions/year=2026/month=11/day=02/part-00000.csv", b"x\n")
     assert not tick().run_requests
     future = datetime.now(UTC).date() + timedelta(days=3)
     land(local_lake, future)
     result = tick()
     assert not result.run_requests
-    assert f"waiting for the partitions of {future.isoformat()}" in result.skip_reason.skip_message
+    assert f"not partitions: {future.isoformat()} (not over yet" in result.skip_reason.skip_message
     assert future.isoformat() not in json.loads(result.cursor)["days"]
 
 
 def test_a_bad_manifest_is_named_and_the_other_days_still_run(local_lake, tick):
-    local_lake.write_bytes(manifest_path(D1), b'{"day": "2026-03-02", "tables": {')  # cut
+    local_lake.write_bytes(manifest_path(D1), b'{"day": "2026-11-02", "tables": {')  # cut
     local_lake.write_bytes("landing/manifests/notes.json", b"{}")
     land(local_lake, D2)
     result = tick()
