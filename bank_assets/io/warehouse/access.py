@@ -42,7 +42,7 @@ MASKED: dict[tuple[str, str], dict[str, str]] = {
     ("dw", "dim_satisfaction"): {"comment": "redact"},
 }
 # tables analysts see besides dw, and columns they never see (the failing rows' values)
-EXPOSED = {("dq", "results"): "dq_results"}
+EXPOSED = {("dq", "results"): "dq_results", ("dq", "alerts"): "dq_alerts"}
 HIDDEN: dict[tuple[str, str], set[str]] = {("dq", "results"): {"sample"}}
 
 
