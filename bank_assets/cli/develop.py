@@ -222,6 +222,9 @@ def cmd_dev(args) -> int:
     )
     bin_dir = Path(sys.executable).parent
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    # `dagster dev` warns at start that it is superseded by `dg dev`: nothing a user acts on
+    quiet = "ignore::FutureWarning:click.core"
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     os.execvp(cmd[0], cmd)
 
 
