@@ -54,9 +54,10 @@ def alerts(dsn: str, day: date | None = None) -> Answer:
     """The alerts (view analyst.v_alerts), newest first: all, or those about `day`."""
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(
-            "select raised_at, kind, severity, day, message, run_id, webhook "
-            "from analyst.v_alerts where %(day)s::text is null or day = %(day)s::text "
-            "order by raised_at desc, alert_id desc",
+            "select date_trunc('second', a.raised_at) as raised_at, kind, severity, day, "
+            "message, run_id, webhook from analyst.v_alerts a "
+            "where %(day)s::text is null or day = %(day)s::text "
+            "order by a.raised_at desc, alert_id desc",
             {"day": day and day.isoformat()},
         )
         return Answer([c.name for c in cur.description], cur.fetchall())
