@@ -25,10 +25,10 @@ def alerts(dsn: str, analyst_dsn: str, *args: str) -> subprocess.CompletedProces
     )
 
 
-def test_alerts_lists_what_a_failed_run_wrote(pg_dsn, analyst_dsn, webhook, monkeypatch):
+def test_alerts_lists_what_a_failed_run_wrote(pg_dsn, analyst_dsn, webhook):
     import dagster as dg
 
-    from bank_assets.cli.common import failed_run
+    from bank_assets.builders.alerts import alert_failed_run
     from bank_assets.defs.reference import assets as reference_assets
     from bank_assets.io.alerts import Alert, AlertDeliveryError, raise_alert
     from bank_assets.io.warehouse.day_locks import hold_days
@@ -36,10 +36,8 @@ def test_alerts_lists_what_a_failed_run_wrote(pg_dsn, analyst_dsn, webhook, monk
     from bank_assets.resources import WarehouseResource
 
     url, received = webhook
-    monkeypatch.setenv("BANK_ASSETS_PG_DSN", pg_dsn)
-    monkeypatch.setenv("BANK_ASSETS_ALERT_WEBHOOK", url)
     warehouse = Warehouse(pg_dsn)
-    # a command-line run of the day that another run holds: it fails and alerts
+    # a run of the day that another run holds: it fails, and alerts as every failed run does
     with dg.DagsterInstance.ephemeral() as instance, hold_days(warehouse, [DAY], "the-other"):
         result = dg.materialize(
             reference_assets,
@@ -49,7 +47,8 @@ def test_alerts_lists_what_a_failed_run_wrote(pg_dsn, analyst_dsn, webhook, monk
             raise_on_error=False,
         )
         assert not result.success
-        assert failed_run(instance, result).endswith("failure alert written to dq.alerts")
+        run = instance.get_run_by_id(result.run_id)
+        alert_failed_run(instance, run, "the day is held", ["reference"], warehouse, url)
     # a rule warning of the next day whose webhook is unreachable, one with no webhook
     later = (DAY + timedelta(days=1)).isoformat()
     warning = Alert("rule_warning", "warn", "2 row(s) break x", subject=f"t:x:{later}")
@@ -67,7 +66,7 @@ def test_alerts_lists_what_a_failed_run_wrote(pg_dsn, analyst_dsn, webhook, monk
     ]
     failure = listed[-1]
     assert failure["run_id"] == result.run_id and failure["severity"] == "error"
-    assert failure["message"].startswith(f"run of __ephemeral_asset_job__ for {DAY} failed: ")
+    assert failure["message"] == f"run of {run.job_name} for {DAY} failed: the day is held"
     assert [m["run_id"] for m in received] == [result.run_id]
 
     # one day's, as a table; a day without alerts says so
