@@ -140,14 +140,14 @@ def _cluster(pgdata: Path, restart: bool = True) -> Cluster:
         return cached
     pgdata.parent.mkdir(parents=True, exist_ok=True)  # new directories 0700 (umask)
     with _locked(pgdata.with_name(f".{pgdata.name}.lock")):
+        if not restart and _running_pid(pgdata) is None and stopped_path(pgdata).exists():
+            raise EmbeddedPostgresStopped(
+                f"the embedded PostgreSQL server ({pgdata}) is stopped (`bank-assets stop`): "
+                "`bank-assets start` starts it again, as do demo, backfill and dev"
+            )
         passwords = _init_or_load(pgdata)
         socket_dir = _socket_dir(pgdata)
         if _running_pid(pgdata) is None:
-            if not restart and stopped_path(pgdata).exists():
-                raise EmbeddedPostgresStopped(
-                    f"the embedded PostgreSQL server ({pgdata}) is stopped (`bank-assets stop`): "
-                    "`bank-assets start` starts it again, as do demo, backfill and dev"
-                )
             _start(pgdata, socket_dir)
             stopped_path(pgdata).unlink(missing_ok=True)
             logging.getLogger(__name__).info(
