@@ -105,9 +105,12 @@ class Settings:
     spark_driver_memory: str
     jvm_cache: Path
     alert_webhook: str | None
+    # A read-only command (status, query, dq, ...): an embedded server that the user stopped
+    # (`bank-assets stop`) stays stopped; the DSN methods raise EmbeddedPostgresStopped instead.
+    keep_stopped: bool = False
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None, keep_stopped: bool = False) -> Settings:
         env = dict(os.environ if env is None else env)
         home = Path(env.get("BANK_ASSETS_HOME") or DEFAULT_HOME).resolve()
         return cls(
@@ -127,6 +130,7 @@ class Settings:
                 or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
             ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
+            keep_stopped=keep_stopped,
         )
 
     @staticmethod
@@ -150,7 +154,7 @@ class Settings:
             return self.pg_dsn
         from bank_assets.io.warehouse.embedded import embedded_postgres_dsn
 
-        return embedded_postgres_dsn(self.home / "postgres")
+        return embedded_postgres_dsn(self.home / "postgres", restart=not self.keep_stopped)
 
     def analyst_dsn(self) -> str:
         """The read-only analyst's DSN (sees personal data masked)."""
@@ -163,7 +167,7 @@ class Settings:
             )
         from bank_assets.io.warehouse.embedded import embedded_analyst_dsn
 
-        return embedded_analyst_dsn(self.home / "postgres")
+        return embedded_analyst_dsn(self.home / "postgres", restart=not self.keep_stopped)
 
     def dagster_url(self) -> str:
         """Dagster's instance storage URL (SQLAlchemy form, driver psycopg2)."""
@@ -174,7 +178,7 @@ class Settings:
         from bank_assets.io.warehouse.embedded import embedded_dagster_dsn
 
         # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3, failing on NOTIFY)
-        dsn = embedded_dagster_dsn(self.home / "postgres")
+        dsn = embedded_dagster_dsn(self.home / "postgres", restart=not self.keep_stopped)
         return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def dagster_home(self) -> Path:

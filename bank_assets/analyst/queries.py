@@ -41,6 +41,28 @@ def run(dsn: str, name: str, day: date) -> Answer:
         return Answer([c.name for c in cur.description], cur.fetchall())
 
 
+def has_day(dsn: str, day: date) -> bool:
+    """Whether the warehouse holds data of `day`: a run of it recorded its data-quality results
+    (every asset records its checks' results for each day it loads)."""
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "select exists (select 1 from analyst.dq_results where batch_id = %s)", (day,)
+        ).fetchone()[0]
+
+
+def alerts(dsn: str, day: date | None = None) -> Answer:
+    """The alerts (view analyst.v_alerts), newest first: all, or those about `day`."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select date_trunc('second', a.raised_at) as raised_at, kind, severity, day, "
+            "message, run_id, webhook from analyst.v_alerts a "
+            "where %(day)s::text is null or day = %(day)s::text "
+            "order by a.raised_at desc, alert_id desc",
+            {"day": day and day.isoformat()},
+        )
+        return Answer([c.name for c in cur.description], cur.fetchall())
+
+
 def _cell(value) -> str:
     if value is None:
         return ""

@@ -8,16 +8,21 @@ bank-assets query NAME [--date D]                   answer one for a day
 bank-assets dq [--date D] [--json]                  data-quality checks and quarantine per table
 bank-assets dictionary [--output PATH]              write docs/data_dictionary.md
 bank-assets scan-cards [--include-landing]          raw card numbers in the lake / warehouse?
+bank-assets alerts [--date D] [--json]              the alerts raised (dq.alerts), newest first
 
 Developer commands (develop.py):
 bank-assets simulate --date 2026-11-20 [--days N] [--transactions N] [--seed S]
 bank-assets demo [--date D] [--transactions N]      simulate + materialize one day
 bank-assets bench --transactions N [--days D] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
-bank-assets stop                                    stop the embedded PostgreSQL server
+bank-assets start | stop                            start / stop the embedded PostgreSQL server
 
 What both share (the Dagster home, running days as one run, failed-run alerts, figures) is in
 common.py.
+
+Exit codes: 0 done; 1 the command ran and says what is wrong (a run failed, no data for the
+day, raw card numbers found, the embedded server is stopped, a configuration error); 2 a usage
+mistake (an unknown option, a value out of range, a malformed day), with one line on stderr.
 """
 
 from __future__ import annotations
@@ -34,8 +39,16 @@ from bank_assets.cli.common import (
     redacted,
     run_days,
 )
-from bank_assets.cli.develop import cmd_bench, cmd_demo, cmd_dev, cmd_simulate, cmd_stop
+from bank_assets.cli.develop import (
+    cmd_bench,
+    cmd_demo,
+    cmd_dev,
+    cmd_simulate,
+    cmd_start,
+    cmd_stop,
+)
 from bank_assets.cli.operate import (
+    cmd_alerts,
     cmd_backfill,
     cmd_dictionary,
     cmd_dq,
@@ -62,14 +75,50 @@ def _yesterday() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes: one line on stderr and exit 2, never the usage block or a traceback."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def day_type(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day: expected YYYY-MM-DD, e.g. 2026-11-20"
+        ) from None
+
+
+def at_least(minimum: int | float, kind: type = int):
+    """An argparse type: a number of `kind` no smaller than `minimum`."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {text}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bank-assets", description=__doc__.split("\n")[0])
+    p = Parser(
+        prog="bank-assets",
+        description=__doc__.split("\n")[0],
+        epilog=__doc__[__doc__.index("Exit codes:") :],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     def day_args(s, default_date: bool = True):
         s.add_argument(
             "--date",
-            type=date.fromisoformat,
+            type=day_type,
             default=_yesterday() if default_date else None,
             required=not default_date,
             help="landing day YYYY-MM-DD (default: yesterday, UTC)",
@@ -77,16 +126,18 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="write landing files and manifests for days")
     day_args(s)
-    s.add_argument("--days", type=int, default=1)
-    s.add_argument("--transactions", type=int, default=100_000, help="per day")
-    s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--defect-scale", type=float, default=1.0, help="0 = no planted defects")
+    s.add_argument("--days", type=at_least(1), default=1)
+    s.add_argument("--transactions", type=at_least(1), default=100_000, help="per day")
+    s.add_argument("--seed", type=at_least(0), default=42)
+    s.add_argument(
+        "--defect-scale", type=at_least(0.0, float), default=1.0, help="0 = no planted defects"
+    )
     s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("demo", help="simulate one day and materialize all its assets")
     day_args(s)
-    s.add_argument("--transactions", type=int, default=100_000)
-    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--transactions", type=at_least(1), default=100_000)
+    s.add_argument("--seed", type=at_least(0), default=42)
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("backfill", help="materialize every asset for a range of days, one run")
@@ -119,38 +170,74 @@ def parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_scan_cards)
 
+    s = sub.add_parser("alerts", help="the alerts raised (dq.alerts), newest first")
+    s.add_argument("--date", type=day_type, help="only the alerts about this day")
+    s.add_argument("--limit", type=at_least(1), default=20, help="at most this many (default 20)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_alerts)
+
     s = sub.add_parser("dictionary", help="write the data dictionary (markdown)")
     s.add_argument("--output", default=str(PROJECT_ROOT / "docs" / "data_dictionary.md"))
     s.set_defaults(func=cmd_dictionary)
 
     s = sub.add_parser("bench", help="simulate and materialize on a separate embedded stack")
-    s.add_argument("--transactions", type=int, default=1_000_000, help="per day")
-    s.add_argument("--days", type=int, default=1)
-    s.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 20))
-    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--transactions", type=at_least(1), default=1_000_000, help="per day")
+    s.add_argument("--days", type=at_least(1), default=1)
+    s.add_argument("--date", type=day_type, default=date(2026, 11, 20))
+    s.add_argument("--seed", type=at_least(0), default=42)
     s.add_argument("--home", help="state directory, wiped first (default: $BANK_ASSETS_HOME/bench)")
     s.add_argument("--json", action="store_true", help="last line: one JSON object")
     s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("dev", help="Dagster webserver + daemon on the embedded stack")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=3000)
+    s.add_argument("--port", type=at_least(1), default=3000)
     s.set_defaults(func=cmd_dev)
 
-    s = sub.add_parser("stop", help="stop the embedded PostgreSQL server")
+    s = sub.add_parser("start", help="start the embedded PostgreSQL server")
+    s.set_defaults(func=cmd_start)
+
+    s = sub.add_parser(
+        "stop",
+        help="stop the embedded PostgreSQL server; it stays stopped until `start` or a run",
+    )
     s.set_defaults(func=cmd_stop)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def quiet_dagster_warnings() -> None:
+    """Dagster's beta / preview / superseded API warnings (e.g. on single-run backfill
+    policies) are for the project's developers, not for someone running a command: ignored."""
     import warnings
 
-    # Dagster flags single-run backfill policies as beta; users of the CLI cannot act on it.
-    warnings.filterwarnings("ignore", message=".*backfill_policy.*")
+    from dagster_shared.utils.warnings import BetaWarning, PreviewWarning, SupersessionWarning
+
+    for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
+def say_server_starts() -> None:
+    """Starting the embedded server is said in one line on stderr (embedded.py logs it)."""
+    import logging
+
+    from bank_assets.io.warehouse import embedded
+
+    log = logging.getLogger(embedded.__name__)
+    if not log.handlers:  # once per process (tests call main more than once)
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("bank-assets: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False  # said once, whatever else configures the root logger
+
+
+def main(argv: list[str] | None = None) -> int:
     from bank_assets.io.warehouse.access import private_umask
     from bank_assets.io.warehouse.embedded import EmbeddedPostgresError
     from bank_assets.io.warehouse.migrations import MigrationError
 
+    quiet_dagster_warnings()
+    say_server_starts()
     private_umask()  # the lake, the Dagster home and the server's data are the user's only
     args = parser().parse_args(argv)
     try:

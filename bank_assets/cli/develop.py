@@ -93,7 +93,6 @@ def cmd_demo(args) -> int:
     import dagster as dg
 
     from bank_assets.io.lake import Lake
-    from bank_assets.io.warehouse.loader import Warehouse
     from bank_assets.simulator import simulate
 
     settings = Settings.from_env()
@@ -107,16 +106,7 @@ def cmd_demo(args) -> int:
     with dg.DagsterInstance.get() as instance:
         result = run_days(instance, args.date, args.date, log_level="WARNING")
     t2 = time.perf_counter()
-    figures = asset_figures(result)
-    print(f"\n{'asset':<34}{'rows':>12}{'seconds':>10}")
-    for key in sorted(figures):
-        f = figures[key]
-        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}")
-    status = Warehouse(settings.dsn()).status()
-    print(f"\n{'warehouse table':<34}{'rows':>12}  (of the day; whole table if not per day)")
-    for name, t in status["tables"].items():
-        rows = t["partitions"].get(args.date.isoformat(), 0) if t["partitions"] else t["rows"]
-        print(f"{name:<34}{rows:>12,}")
+    demo_summary(result, settings, args.date)
     print(
         f"\nsimulated in {t1 - t0:.1f}s, materialized in {t2 - t1:.1f}s"
         f"\nlake:      {lake.uri('')}"
@@ -125,6 +115,37 @@ def cmd_demo(args) -> int:
         f"\nquality:   .venv/bin/bank-assets dq --date {args.date} (checks and quarantine)"
     )
     return 0
+
+
+def demo_summary(result, settings: Settings, day) -> None:
+    """What a run of `day` made, each figure once: per lake asset its rows of the day; per
+    warehouse table the rows of the day and of the whole table, both counted in PostgreSQL
+    (a dimension's table also holds its unknown member, -1, and earlier days' rows), and the
+    seconds its load took."""
+    from bank_assets.io.warehouse.loader import Warehouse
+
+    figures = asset_figures(result)
+    metadata = {
+        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    print(f"\n{'lake asset':<34}{'rows':>12}{'seconds':>10}")
+    for key in sorted(k for k in figures if not k.startswith("warehouse/")):
+        # the day's own count where the run records one per day, else the asset's
+        rows = metadata[key].get("dagster/partition_row_count") or metadata[key].get(
+            "dagster/row_count"
+        )
+        print(f"{key:<34}{rows.value if rows else 0:>12,}{figures[key]['seconds'] or 0:>10.1f}")
+    print(f"\n{'warehouse table':<34}{'of the day':>12}{'in table':>12}{'seconds':>10}")
+    for name, t in Warehouse(settings.dsn()).status()["tables"].items():
+        of_day = f"{t['partitions'].get(day.isoformat(), 0):,}" if t["per_day"] else "-"
+        # its asset: warehouse/<table>, or warehouse/quarantine_<source>
+        seconds = figures.get(f"warehouse/{name.replace('.', '_')}", {}).get("seconds") or 0
+        print(f"{name:<34}{of_day:>12}{t['rows']:>12,}{seconds:>10.1f}")
+    print(
+        "(of the day: the rows the day's load wrote, by batch_id or date_key; "
+        "'-': a table not kept per day)"
+    )
 
 
 def cmd_bench(args) -> int:
@@ -201,12 +222,28 @@ def cmd_dev(args) -> int:
     )
     bin_dir = Path(sys.executable).parent
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    # `dagster dev` warns at start that it is superseded by `dg dev`: nothing a user acts on
+    quiet = "ignore::FutureWarning:click.core"
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     os.execvp(cmd[0], cmd)
+
+
+def cmd_start(args) -> int:
+    settings = Settings.from_env()
+    if settings.pg_dsn:
+        print("BANK_ASSETS_PG_DSN is set: that server is yours to start, no embedded one is used")
+        return 0
+    print(f"embedded PostgreSQL running: {redacted(settings.dsn())}")
+    return 0
 
 
 def cmd_stop(args) -> int:
     from bank_assets.io.warehouse.embedded import stop_embedded_postgres
 
-    stopped = stop_embedded_postgres(Settings.from_env().home / "postgres")
-    print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    stopped = stop_embedded_postgres(Settings.from_env().home / "postgres", stay_stopped=True)
+    print(
+        ("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+        + "; status, query, dq, alerts, dictionary and scan-cards leave it stopped, "
+        "`bank-assets start` (or demo, backfill, dev) starts it"
+    )
     return 0

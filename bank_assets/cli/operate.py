@@ -1,5 +1,8 @@
 """Operator commands: run days, and look at what the warehouse holds (status, data quality,
-analyst questions, raw card numbers, the data dictionary)."""
+analyst questions, alerts, raw card numbers, the data dictionary).
+
+The commands that only look never start an embedded server the user stopped (`bank-assets
+stop`): they say it is stopped and how to start it (`Settings.keep_stopped`)."""
 
 from __future__ import annotations
 
@@ -45,10 +48,35 @@ def cmd_backfill(args) -> int:
     return 0
 
 
+def _looking() -> Settings:
+    """The settings of a command that only looks: it keeps a stopped embedded server stopped."""
+    return Settings.from_env(keep_stopped=True)
+
+
+def _analyst_dsn(settings: Settings) -> str:
+    """The analyst's DSN, once the warehouse's tables and views exist (before the first run,
+    they are created empty, so a question answers "no data" rather than an SQL error)."""
+    from bank_assets.io.warehouse.loader import Warehouse
+
+    Warehouse(settings.dsn()).apply_ddl()
+    return settings.analyst_dsn()
+
+
+def _no_data(dsn: str, day) -> int | None:
+    """Exit 1 with one line when the warehouse holds nothing of `day` (no run recorded its
+    data-quality results), as `query` and `dq` both say for such a day."""
+    from bank_assets.analyst import queries
+
+    if queries.has_day(dsn, day):
+        return None
+    print(f"no data for {day}: run it first (bank-assets backfill --start {day})", file=sys.stderr)
+    return 1
+
+
 def cmd_status(args) -> int:
     from bank_assets.io.warehouse.loader import Warehouse
 
-    status = Warehouse(Settings.from_env().dsn()).status()
+    status = Warehouse(_looking().dsn()).status()
     if args.json:
         print(json.dumps(status))
         return 0
@@ -59,38 +87,63 @@ def cmd_status(args) -> int:
 
 
 def cmd_query(args) -> int:
+    """An analyst question for a day; exit 1 if its answer is empty because the day has no
+    data, exit 2 for a name not in the catalogue."""
     from bank_assets.analyst import queries
 
+    known = queries.catalogue()
     if args.list or not args.name:
-        for name, question in queries.catalogue().items():
+        for name, question in known.items():
             print(f"{name:<34}{question}")
         return 0
-    try:
-        answer = queries.run(Settings.from_env().analyst_dsn(), args.name, args.date)
-    except KeyError as e:
-        print(e.args[0], file=sys.stderr)
+    if args.name not in known:
+        print(
+            f"bank-assets query: no query named {args.name!r} (see bank-assets query --list)",
+            file=sys.stderr,
+        )
         return 2
-    print(f"{queries.catalogue()[args.name]}  [{args.date}]")
+    dsn = _analyst_dsn(_looking())
+    answer = queries.run(dsn, args.name, args.date)
+    if not answer.rows and (refused := _no_data(dsn, args.date)):
+        return refused
+    print(f"{known[args.name]}  [{args.date}]")
     print(queries.table(answer))
     return 0
 
 
 def cmd_dq(args) -> int:
-    """The `data_quality` analyst query for a day (sql/queries), from dq.results."""
+    """The `data_quality` analyst query for a day (sql/queries), from dq.results; exit 1 if
+    the day has no data (as `query`)."""
     from bank_assets.analyst import queries
-    from bank_assets.io.warehouse.loader import Warehouse
 
-    settings = Settings.from_env()
-    Warehouse(settings.dsn()).apply_ddl()  # dq.results exists even before the first run
-    answer = queries.run(settings.analyst_dsn(), "data_quality", args.date)
+    dsn = _analyst_dsn(_looking())
+    answer = queries.run(dsn, "data_quality", args.date)
+    if not answer.rows and (refused := _no_data(dsn, args.date)):
+        return refused
     if args.json:
         print(json.dumps([dict(zip(answer.columns, r)) for r in answer.rows]))
         return 0
-    if not answer.rows:
-        print(f"no data-quality results for {args.date}: run the day first", file=sys.stderr)
-        return 1
     print(f"{queries.catalogue()['data_quality']}  [{args.date}]")
     print(queries.table(answer))
+    return 0
+
+
+def cmd_alerts(args) -> int:
+    """The alerts in dq.alerts (failed runs, failed blocking checks, rule warnings, late days),
+    newest first (view analyst.v_alerts), for one day or all."""
+    from bank_assets.analyst import queries
+
+    answer = queries.alerts(_analyst_dsn(_looking()), args.date)
+    shown = answer.rows[: args.limit]
+    if args.json:
+        print(json.dumps([dict(zip(answer.columns, r)) for r in shown], default=str))
+        return 0
+    about = f" about {args.date}" if args.date else ""
+    if not answer.rows:
+        print(f"no alerts{about}")
+        return 0
+    print(f"alerts{about}, newest first ({len(shown)} of {len(answer.rows)}; --limit N for more)")
+    print(queries.table(queries.Answer(answer.columns, shown)))
     return 0
 
 
@@ -101,7 +154,7 @@ def cmd_scan_cards(args) -> int:
     from bank_assets.io import card_scan
     from bank_assets.io.lake import Lake
 
-    settings = Settings.from_env()
+    settings = _looking()
     lake, dsn = Lake(settings.lake_config), settings.dsn()
     scanned = card_scan.Scanned()
     found = 0
@@ -136,6 +189,6 @@ def cmd_dictionary(args) -> int:
 
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown(Settings.from_env().dsn()))
+    out.write_text(markdown(_looking().dsn()))
     print(f"wrote {out}")
     return 0

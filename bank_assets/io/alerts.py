@@ -1,7 +1,8 @@
 """Alerts: a row in dq.alerts, and a short JSON message to a webhook when one is configured.
 
 The row is written first, so an unreachable webhook never loses an alert; the webhook error is
-then raised (not swallowed) so the sensor tick that sent it shows as failed in the UI.
+then raised (not swallowed) so the sensor tick that sent it shows as failed in the UI. The row
+records whether the webhook got it (`webhook_delivery`), which `bank-assets alerts` shows.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def raise_alert(warehouse: Warehouse, alert: Alert, webhook_url: str | None = No
             "on conflict (kind, subject) where subject <> '' do update set "
             "severity = excluded.severity, run_id = excluded.run_id, "
             "job_name = excluded.job_name, partition_key = excluded.partition_key, "
-            "message = excluded.message, details = excluded.details, raised_at = now() "
+            "message = excluded.message, details = excluded.details, raised_at = now(), "
+            "webhook_delivery = null "
             "where dq.alerts.run_id is distinct from excluded.run_id"
         )
     else:
@@ -67,7 +69,16 @@ def raise_alert(warehouse: Warehouse, alert: Alert, webhook_url: str | None = No
             ),
         ).fetchone()
     if recorded and webhook_url:
-        post(webhook_url, {"source": "bank_assets", **asdict(alert)})
+        delivery = "failed"
+        try:
+            post(webhook_url, {"source": "bank_assets", **asdict(alert)})
+            delivery = "delivered"
+        finally:
+            with warehouse.connect() as conn:
+                conn.execute(
+                    "update dq.alerts set webhook_delivery = %s where alert_id = %s",
+                    (delivery, recorded[0]),
+                )
     return recorded is not None
 
 

@@ -108,9 +108,11 @@ def test_an_installed_wheel_finds_its_sql_migrates_and_runs_the_demo(tmp_path, p
             timeout=900,
         )
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-        # the day's postings reached the warehouse ("<table>  <rows>" lines of its summary)
-        assert re.search(r"^\S*fact_transactions\s+[1-9][\d,]*$", demo.stdout, re.MULTILINE), (
-            demo.stdout
-        )
+        # the day's postings reached the warehouse, and the summary's two tables agree: the
+        # lake's rows of the day, the warehouse's of the day and of the table (a fresh one)
+        lake_rows = re.search(r"^curated/fact_transactions\s+([1-9][\d,]*)\s", demo.stdout, re.M)
+        table = re.search(r"^fact_transactions\s+([\d,]+)\s+([\d,]+)\s", demo.stdout, re.M)
+        assert lake_rows and table, demo.stdout
+        assert table.group(1) == table.group(2) == lake_rows.group(1), demo.stdout
     finally:
         subprocess.run([*cli, "stop"], cwd=tmp_path, env=demo_env, capture_output=True)

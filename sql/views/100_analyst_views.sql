@@ -75,3 +75,12 @@ from analyst.dim_satisfaction s
 join analyst.dim_dates d on d.date_key = s.date_key
 join analyst.dim_clients c on c.client_key = s.client_key
 join analyst.dim_products p on p.product_key = s.product_key;
+
+-- Alerts (dq.alerts: failed runs, failed blocking checks, rule warnings), as `bank-assets
+-- alerts` lists them: the day each is about (a rule's or check's own day, from its subject,
+-- else the run's first day), and whether the webhook got it.
+create or replace view analyst.v_alerts as
+select alert_id, raised_at, kind, severity,
+       coalesce(substring(subject from '[0-9]{4}-[0-9]{2}-[0-9]{2}$'), partition_key) as day,
+       message, run_id, coalesce(webhook_delivery, 'no webhook') as webhook
+from analyst.dq_alerts;

@@ -42,8 +42,11 @@ MASKED: dict[tuple[str, str], dict[str, str]] = {
     ("dw", "dim_satisfaction"): {"comment": "redact"},
 }
 # tables analysts see besides dw, and columns they never see (the failing rows' values)
-EXPOSED = {("dq", "results"): "dq_results"}
-HIDDEN: dict[tuple[str, str], set[str]] = {("dq", "results"): {"sample"}}
+EXPOSED = {("dq", "results"): "dq_results", ("dq", "alerts"): "dq_alerts"}
+HIDDEN: dict[tuple[str, str], set[str]] = {
+    ("dq", "results"): {"sample"},
+    ("dq", "alerts"): {"details"},  # free-form JSON of whoever raised it
+}
 
 
 def private_umask() -> None:

@@ -60,6 +60,10 @@ class EmbeddedPostgresError(RuntimeError):
     """The embedded server cannot be started safely; the message says why and what to do."""
 
 
+class EmbeddedPostgresStopped(EmbeddedPostgresError):
+    """The user stopped the server (`bank-assets stop`) and the caller does not restart it."""
+
+
 @dataclass(frozen=True)
 class Cluster:
     pgdata: Path
@@ -74,30 +78,35 @@ class Cluster:
 _ready: dict[Path, Cluster] = {}  # clusters whose roles this process has already ensured
 
 
-def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE) -> str:
+def embedded_postgres_dsn(pgdata: Path, database: str = DATABASE, restart: bool = True) -> str:
     """Start (or reuse) the embedded server for `pgdata`; the loader's DSN to `database`
-    (created, owned by the loader, if new)."""
-    cluster = _cluster(pgdata)
+    (created, owned by the loader, if new). `restart=False`: a server the user stopped
+    (`stop_embedded_postgres(..., stay_stopped=True)`) is not started: EmbeddedPostgresStopped."""
+    cluster = _cluster(pgdata, restart)
     _ensure_database(cluster, database, owner=LOADER)
     return cluster.uri(LOADER, database)
 
 
-def embedded_analyst_dsn(pgdata: Path, database: str = DATABASE) -> str:
+def embedded_analyst_dsn(pgdata: Path, database: str = DATABASE, restart: bool = True) -> str:
     """The read-only analyst's DSN to `database` on the embedded server."""
-    cluster = _cluster(pgdata)
+    cluster = _cluster(pgdata, restart)
     _ensure_database(cluster, database, owner=LOADER)
     return cluster.uri(ANALYST, database)
 
 
-def embedded_dagster_dsn(pgdata: Path) -> str:
+def embedded_dagster_dsn(pgdata: Path, restart: bool = True) -> str:
     """The Dagster role's DSN to its own database (instance storage), nothing else."""
-    cluster = _cluster(pgdata)
+    cluster = _cluster(pgdata, restart)
     _ensure_database(cluster, DAGSTER_DATABASE, owner=DAGSTER)
     return cluster.uri(DAGSTER, DAGSTER_DATABASE)
 
 
-def stop_embedded_postgres(pgdata: Path) -> bool:
-    """Stop the embedded server if it runs (a fast shutdown); True when one was stopped."""
+def stop_embedded_postgres(pgdata: Path, stay_stopped: bool = False) -> bool:
+    """Stop the embedded server if it runs (a fast shutdown); True when one was stopped.
+    `stay_stopped`: the user's stop (`bank-assets stop`), which callers with `restart=False`
+    respect until the next start."""
+    if stay_stopped and pgdata.parent.exists():
+        stopped_path(pgdata).touch(mode=0o600)
     pid = _running_pid(pgdata)
     if pid is None:
         return False
@@ -115,10 +124,15 @@ def secrets_path(pgdata: Path) -> Path:
     return pgdata.with_name(pgdata.name + ".secrets.json")
 
 
+def stopped_path(pgdata: Path) -> Path:
+    """Present while the server stays stopped as the user asked (`bank-assets stop`)."""
+    return pgdata.with_name(pgdata.name + ".stopped")
+
+
 # ---- the cluster ------------------------------------------------------------------------------
 
 
-def _cluster(pgdata: Path) -> Cluster:
+def _cluster(pgdata: Path, restart: bool = True) -> Cluster:
     private_umask()
     pgdata = pgdata.resolve()
     cached = _ready.get(pgdata)
@@ -126,10 +140,19 @@ def _cluster(pgdata: Path) -> Cluster:
         return cached
     pgdata.parent.mkdir(parents=True, exist_ok=True)  # new directories 0700 (umask)
     with _locked(pgdata.with_name(f".{pgdata.name}.lock")):
+        if not restart and _running_pid(pgdata) is None and stopped_path(pgdata).exists():
+            raise EmbeddedPostgresStopped(
+                f"the embedded PostgreSQL server ({pgdata}) is stopped (`bank-assets stop`): "
+                "`bank-assets start` starts it again, as do demo, backfill and dev"
+            )
         passwords = _init_or_load(pgdata)
         socket_dir = _socket_dir(pgdata)
         if _running_pid(pgdata) is None:
             _start(pgdata, socket_dir)
+            stopped_path(pgdata).unlink(missing_ok=True)
+            logging.getLogger(__name__).info(
+                "started the embedded PostgreSQL server (%s); `bank-assets stop` stops it", pgdata
+            )
         cluster = Cluster(pgdata, socket_dir, passwords)
         _ensure_roles(cluster)
     _ready[pgdata] = cluster

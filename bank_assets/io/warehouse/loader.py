@@ -511,7 +511,8 @@ class Warehouse:
     # ---- what is loaded ----
 
     def status(self) -> dict:
-        """Per warehouse table: total rows and rows per loaded partition (batch day)."""
+        """Per warehouse table: total rows, whether it is kept per day (a batch_id column) and
+        its rows per loaded partition (batch day)."""
         self.apply_ddl()
         out: dict = {"tables": {}}
         with self.connect() as conn:
@@ -538,6 +539,7 @@ class Warehouse:
                 name = table.name if table.schema == "dw" else table.qualified
                 out["tables"][name] = {
                     "rows": total,
+                    "per_day": (table.schema, table.name) in batched,
                     "partitions": {d.isoformat(): n for d, n in rows},
                 }
         return out
