@@ -12,6 +12,7 @@ from datetime import date
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
 
+from bank_assets.builders import catalog
 from bank_assets.builders.checks import (
     check_specs,
     keys_loaded,
@@ -63,6 +64,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
         partitions_def=daily,
         backfill_policy=single_run,
         check_specs=check_specs(f"raw/{source.name}", quality.CARDS_MASKED),
+        **catalog.raw(source),
         description=(
             f"Raw {source.name}: the landed {source.file_format.upper()} files as Parquet, every "
             f"column as text, plus lineage (file, line, landing time). Grain: one row per landed "
@@ -157,6 +159,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
 def _staged_specs(spec: staging.StagingSpec) -> list[dg.AssetSpec]:
     """staged/<name> and quarantine/<name>, both written from raw/<name> in one pass."""
     name, source = spec.source.name, spec.source
+    catalogued = {"staged": catalog.staged(spec), "quarantine": catalog.quarantine(name)}
     described = {
         "staged": f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
         f"Grain: {source.grain}, unique {source.key}.",
@@ -170,6 +173,7 @@ def _staged_specs(spec: staging.StagingSpec) -> list[dg.AssetSpec]:
             group_name=zone,
             kinds={"spark", "parquet"},
             description=description,
+            **catalogued[zone],
         )
         for zone, description in described.items()
     ]
@@ -290,6 +294,7 @@ def curated_asset(
         backfill_policy=single_run,
         description=f"Curated {name} (Parquet in the lake). Grain: {grain}.",
         check_specs=specs,
+        **catalog.curated(name),
     )
     def _curated(
         context: dg.AssetExecutionContext,
@@ -337,6 +342,7 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
             f"PostgreSQL {table}, from the reference data in bank_assets/model/reference.py "
             f"(upserted, so every day gives the same rows). Grain: {target.grain}."
         ),
+        **catalog.warehouse(table),
     )
     def _reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         started, reference = time.perf_counter(), rows()
@@ -382,6 +388,7 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             f"per day ({target.load}). Grain: {target.grain}."
         ),
         check_specs=check_specs("/".join(key), *exact),
+        **catalog.warehouse(table, zone, name),
     )
     def _warehouse(
         context: dg.AssetExecutionContext,
