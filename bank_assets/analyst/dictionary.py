@@ -54,13 +54,7 @@ def markdown(dsn: str) -> str:
         lines += [
             f"## {qualified}",
             "",
-            f"Grain: {table.grain}. Load: {table.load}"
-            + (
-                ", range-partitioned by date_key (one partition per day)"
-                if table.partitioned
-                else ""
-            )
-            + ".",
+            table.described,
             "",
             "| column | type | description |",
             "|---|---|---|",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from bank_assets.io.warehouse.ddl import declared_columns
+from bank_assets.io.warehouse.ddl import Column, declared_columns
 from bank_assets.model.columns import COLUMNS, PERSONAL
 from bank_assets.model.facts import DERIVED
 from bank_assets.model.sources import SOURCES, SourceTable
@@ -61,19 +61,24 @@ def lake_uri(relative: str) -> str:
     return f"{url}/{relative}" if "://" in url else Path(url, relative).as_uri()
 
 
-def column_schema(columns: Iterable[tuple[str, str]]) -> dg.TableSchema:
-    """(name, type) -> the Dagster column schema, each column described by the registry."""
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, kind, description=COLUMNS[name]) for name, kind in columns]
-    )
+def column_schema(columns: Iterable[tuple[str, str] | Column]) -> dg.TableSchema:
+    """(name, type) or a DDL column -> the Dagster column schema, each column described by the
+    registry (and, from the DDL, whether it may be empty)."""
+    out = []
+    for c in columns:
+        name, kind = (c.name, c.type) if isinstance(c, Column) else c
+        nullable = c.nullable if isinstance(c, Column) else True
+        constraints = dg.TableColumnConstraints(nullable=nullable)
+        out.append(dg.TableColumn(name, kind, COLUMNS[name], constraints=constraints))
+    return dg.TableSchema(columns=out)
 
 
 def _tags(layer: str, columns: Iterable[str]) -> dict[str, str]:
     return {"layer": layer, "pii": str(bool(PERSONAL.intersection(columns))).lower()}
 
 
-def _warehouse_columns(qualified: str, generated: bool = True) -> list[tuple[str, str]]:
-    return [(c.name, c.type) for c in declared_columns()[qualified] if generated or not c.generated]
+def _warehouse_columns(qualified: str, generated: bool = True) -> list[Column]:
+    return [c for c in declared_columns()[qualified] if generated or not c.generated]
 
 
 def _lineage(deps: dict[str, Sequence[tuple[str, str, str]]]) -> dg.TableColumnLineage:
@@ -130,7 +135,7 @@ def curated(name: str) -> dict:
     }
     if name in DERIVED:
         metadata[LINEAGE] = _lineage(DERIVED[name])
-    return {"metadata": metadata, "tags": _tags("curated", (c for c, _ in columns))}
+    return {"metadata": metadata, "tags": _tags("curated", (c.name for c in columns))}
 
 
 def warehouse(qualified: str, zone: str | None = None, name: str | None = None) -> dict:
@@ -139,10 +144,10 @@ def warehouse(qualified: str, zone: str | None = None, name: str | None = None) 
     columns = _warehouse_columns(qualified)
     metadata = {TABLE_NAME: table_name(qualified), SCHEMA: column_schema(columns)}
     if zone == "curated" and name in DERIVED:
-        loaded = {c for c, _ in _warehouse_columns(qualified, generated=False)}
-        metadata[LINEAGE] = _lineage({c: [(zone, name, c)] for c, _ in columns if c in loaded})
+        loaded = [c.name for c in _warehouse_columns(qualified, generated=False)]
+        metadata[LINEAGE] = _lineage({c: [(zone, name, c)] for c in loaded})
     held = SOURCES[qualified.split(".")[1]].columns if zone == "quarantine" else ()
-    return {"metadata": metadata, "tags": _tags("warehouse", [*(c for c, _ in columns), *held])}
+    return {"metadata": metadata, "tags": _tags("warehouse", [*(c.name for c in columns), *held])}
 
 
 # ---- domains: owners, the domain tag and code references, per module of defs/ --------------

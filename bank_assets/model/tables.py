@@ -28,6 +28,13 @@ class WarehouseTable:
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
 
+    @property
+    def described(self) -> str:
+        """What the table holds and how a day is loaded: the data dictionary's line and the
+        table's COMMENT in PostgreSQL."""
+        partitioned = ", range-partitioned by date_key (one partition per day)"
+        return f"Grain: {self.grain}. Load: {self.load}{partitioned if self.partitioned else ''}."
+
 
 def _dimension(name: str, key: str, grain: str, newer: str | None = None) -> WarehouseTable:
     return WarehouseTable("dw", name, "upsert", key=(key,), newer=newer, grain=grain)

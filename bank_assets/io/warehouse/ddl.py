@@ -24,6 +24,7 @@ class Column:
     name: str
     type: str  # as PostgreSQL's format_type shows it, e.g. "numeric(18,2)", "character(3)"
     generated: bool = False
+    nullable: bool = True
 
 
 # the spellings sql/ uses -> PostgreSQL's own names (format_type)
@@ -65,10 +66,21 @@ def _closing(text: str, start: int) -> int:
     raise ValueError("unbalanced parentheses")
 
 
-def _column(name: str, rest: str) -> Column:
+def _column(name: str, rest: str, key: set[str]) -> Column:
     match = _TYPE.match(rest)
     base, size = match[1].lower(), (match[2] or "").replace(" ", "")
-    return Column(name.lower(), _CANONICAL.get(base, base) + size, "generated always as" in rest)
+    lower = rest.lower()
+    required = "not null" in lower or "primary key" in lower or name.lower() in key
+    kind = _CANONICAL.get(base, base) + size
+    return Column(name.lower(), kind, "generated always as" in lower, nullable=not required)
+
+
+def _primary_key(items: list[str]) -> set[str]:
+    """The columns of a table-level `primary key (...)` (not null, as PostgreSQL makes them)."""
+    for item in items:
+        if item.lower().startswith("primary key"):
+            return {c.strip().lower() for c in item[item.index("(") + 1 : -1].split(",")}
+    return set()
 
 
 def _statements(text: str) -> list[str]:
@@ -85,10 +97,11 @@ def declared_columns() -> dict[str, tuple[Column, ...]]:
     for migration in migrations(sql_dir()):
         for statement in _statements(migration.text):
             if created := _CREATE.match(statement):
-                body = statement[created.end() : _closing(statement, created.end())]
+                items = _split(statement[created.end() : _closing(statement, created.end())])
+                key = _primary_key(items)
                 tables[created[1]] = [
-                    _column(*item.split(" ", 1))
-                    for item in _split(body)
+                    _column(*item.split(" ", 1), key)
+                    for item in items
                     if item.split(" ", 1)[0].lower() not in _CONSTRAINTS
                 ]
             elif altered := _ALTER.match(statement):
@@ -96,7 +109,7 @@ def declared_columns() -> dict[str, tuple[Column, ...]]:
                     added = _ADD.match(action)
                     known = {c.name for c in tables.get(altered[1], [])}
                     if added and added[1] not in known:
-                        tables[altered[1]].append(_column(added[1], added[2]))
+                        tables[altered[1]].append(_column(added[1], added[2], set()))
     for source in SOURCES:
         tables.setdefault(f"quarantine.{source}", list(tables["quarantine.transactions"]))
     return {name: tuple(columns) for name, columns in tables.items()}
