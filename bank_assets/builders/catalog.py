@@ -24,6 +24,7 @@ from bank_assets.model.columns import COLUMNS, PERSONAL
 from bank_assets.model.facts import DERIVED
 from bank_assets.model.sources import SOURCES, SourceTable
 from bank_assets.model.staging import StagingSpec, staged_types
+from bank_assets.model.tables import TABLES
 from bank_assets.settings import CHECKOUT, PROJECT_ROOT, Settings
 
 # The warehouse's database, as `dagster/table_name` starts: database.schema.table (embedded
@@ -127,8 +128,10 @@ def quarantine(name: str) -> dict:
 
 def curated(name: str) -> dict:
     """curated/<name>: the columns its warehouse table dw.<name> is loaded with (the COPY takes
-    the Parquet's columns by name, so the DDL is its contract), as the DDL types them."""
-    columns = _warehouse_columns(f"dw.{name}", generated=False)
+    the Parquet's columns by name, so the DDL is its contract), as the DDL types them: not those
+    PostgreSQL generates, nor those an SCD2 load chains."""
+    chained = TABLES[f"dw.{name}"].chained
+    columns = [c for c in _warehouse_columns(f"dw.{name}", False) if c.name not in chained]
     metadata = {
         URI: lake_uri(f"curated/{name}"),
         SCHEMA: column_schema(columns),
@@ -144,7 +147,7 @@ def warehouse(qualified: str, zone: str | None = None, name: str | None = None) 
     columns = _warehouse_columns(qualified)
     metadata = {TABLE_NAME: table_name(qualified), SCHEMA: column_schema(columns)}
     if zone == "curated" and name in DERIVED:
-        loaded = [c.name for c in _warehouse_columns(qualified, generated=False)]
+        loaded = [c.name for c in _warehouse_columns(qualified, generated=False)]  # facts
         metadata[LINEAGE] = _lineage({c: [(zone, name, c)] for c in loaded})
     held = SOURCES[qualified.split(".")[1]].columns if zone == "quarantine" else ()
     return {"metadata": metadata, "tags": _tags("warehouse", [*(c.name for c in columns), *held])}
