@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
 
@@ -182,8 +183,9 @@ def in_domain(module: str, assets: Sequence[dg.AssetsDefinition]) -> list[dg.Ass
 @functools.cache
 def git_link(root: Path) -> dict | None:
     """Where `root`'s files are on the web (the arguments of dg.link_code_references_to_git): the
-    `origin` remote (else the first remote) at the checked-out commit. None without git, a
-    remote, or a remote on a host Dagster links to (GitHub, GitLab): the references stay local."""
+    `origin` remote (else the first remote) at the checked-out commit. None without git or a
+    remote, or for a host Dagster has no links for (only GitHub and GitLab): the references then
+    stay local file paths."""
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -213,8 +215,11 @@ def git_link(root: Path) -> dict | None:
 
 
 def _web_url(remote: str) -> str:
-    """git@host:org/repo.git or https://host/org/repo.git -> https://host/org/repo."""
+    """git@host:org/repo.git or https://[user:token@]host/org/repo.git -> https://host/org/repo
+    (never a credential of the remote's URL in a link the UI shows)."""
     if remote.startswith("git@"):
         host, path = remote.removeprefix("git@").split(":", 1)
         remote = f"https://{host}/{path}"
-    return remote.removesuffix(".git").removesuffix("/")
+    parsed = urlsplit(remote)
+    remote = urlunsplit(("https", parsed.hostname or "", parsed.path, "", ""))
+    return remote.removesuffix("/").removesuffix(".git")

@@ -227,6 +227,9 @@ def test_code_references_link_to_git_only_with_a_known_remote(tmp_path):
     metadata = linked.specs_by_key[dg.AssetKey("x")].metadata
     (url,) = metadata["dagster/code_references"].code_references
     assert url.url == f"https://github.com/bank/bank_assets/tree/{commit}/project/defs/x.py#L3"
+    git(repo, "remote", "set-url", "origin", "https://ci:s3cret@gitlab.com/bank/bank_assets.git")
+    catalog.git_link.cache_clear()
+    assert catalog.git_link(project)["git_url"] == "https://gitlab.com/bank/bank_assets"
     git(repo, "remote", "set-url", "origin", "https://git.example.org/bank.git")
     catalog.git_link.cache_clear()
     assert catalog.git_link(project) is None  # a host Dagster has no web links for
