@@ -12,6 +12,7 @@ from datetime import date
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
 
+from bank_assets.builders import catalog
 from bank_assets.builders.checks import (
     check_specs,
     keys_loaded,
@@ -21,6 +22,7 @@ from bank_assets.builders.checks import (
     validate_days,
     warehouse_results,
 )
+from bank_assets.builders.landing import landing_spec
 from bank_assets.builders.metadata import summary
 from bank_assets.builders.partitions import daily, partition_days, single_run
 from bank_assets.io.lake import Lake
@@ -57,13 +59,14 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["raw", source.name],
-        deps=[dg.AssetKey(["landing", source.name])],  # the observed landing (defs/landing.py)
+        deps=[dg.AssetKey(["landing", source.name])],  # the observed landing (landing.py)
         group_name="raw",
         op_tags=_first_if_read(source.name),
         kinds={"spark", "s3", "parquet"},
         partitions_def=daily,
         backfill_policy=single_run,
         check_specs=check_specs(f"raw/{source.name}", quality.CARDS_MASKED),
+        **catalog.raw(source),
         description=(
             f"Raw {source.name}: the landed {source.file_format.upper()} files as Parquet, every "
             f"column as text, plus lineage (file, line, landing time). Grain: one row per landed "
@@ -158,6 +161,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
 def _staged_specs(spec: staging.StagingSpec) -> list[dg.AssetSpec]:
     """staged/<name> and quarantine/<name>, both written from raw/<name> in one pass."""
     name, source = spec.source.name, spec.source
+    catalogued = {"staged": catalog.staged(spec), "quarantine": catalog.quarantine(name)}
     described = {
         "staged": f"Staged {name}: typed, timestamps in UTC, exact duplicates dropped. "
         f"Grain: {source.grain}, unique {source.key}.",
@@ -171,6 +175,7 @@ def _staged_specs(spec: staging.StagingSpec) -> list[dg.AssetSpec]:
             group_name=zone,
             kinds={"spark", "parquet"},
             description=description,
+            **catalogued[zone],
         )
         for zone, description in described.items()
     ]
@@ -291,6 +296,7 @@ def curated_asset(
         backfill_policy=single_run,
         description=f"Curated {name} (Parquet in the lake). Grain: {grain}.",
         check_specs=specs,
+        **catalog.curated(name),
     )
     def _curated(
         context: dg.AssetExecutionContext,
@@ -338,6 +344,7 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
             f"PostgreSQL {table}, from the reference data in bank_assets/model/reference.py "
             f"(upserted, so every day gives the same rows). Grain: {target.grain}."
         ),
+        **catalog.warehouse(table),
     )
     def _reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         started, reference = time.perf_counter(), rows()
@@ -383,6 +390,7 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             f"per day ({target.load}). Grain: {target.grain}."
         ),
         check_specs=check_specs("/".join(key), *exact),
+        **catalog.warehouse(table, zone, name),
     )
     def _warehouse(
         context: dg.AssetExecutionContext,
@@ -414,9 +422,11 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
     return _warehouse
 
 
-def source_assets(name: str) -> list[dg.AssetsDefinition]:
-    """Everything a landed source gets: raw, staged + quarantine, and quarantine in PostgreSQL."""
+def source_assets(name: str) -> list[dg.AssetsDefinition | dg.AssetSpec]:
+    """Everything a landed source gets: its observed landing, raw, staged + quarantine, and
+    quarantine in PostgreSQL."""
     return [
+        landing_spec(name),
         raw_asset(SOURCES[name]),
         staged_assets(staging.STAGING[name]),
         warehouse_asset("quarantine", name, f"quarantine.{name}"),

@@ -2,6 +2,7 @@
 fact_payments."""
 
 from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.builders.catalog import in_domain
 from bank_assets.model.facts import fact_loans, fact_payments
 
 DIMENSIONS = [("curated", "dim_accounts"), ("curated", "dim_clients"), ("curated", "dim_products")]
@@ -24,3 +25,6 @@ assets = [
         grain="one row per loan installment, in the partition of the day it was settled",
     ),
 ]
+
+# owners, domain tag and code references (builders/catalog.py)
+assets = in_domain(__name__, assets)

@@ -1,6 +1,7 @@
 """Products domain: the product catalogue -> dim_products."""
 
 from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.builders.catalog import in_domain
 from bank_assets.model.dimensions import dim_products
 
 assets = [
@@ -12,3 +13,6 @@ assets = [
         grain="one row per product (deposit, card, loan, insurance, investment)",
     ),
 ]
+
+# owners, domain tag and code references (builders/catalog.py)
+assets = in_domain(__name__, assets)

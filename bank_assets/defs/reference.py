@@ -1,6 +1,7 @@
 """Reference dimensions kept in code: transaction types and channels."""
 
 from bank_assets.builders.assets import reference_asset
+from bank_assets.builders.catalog import in_domain
 from bank_assets.model import reference as ref
 
 assets = [
@@ -30,3 +31,6 @@ assets = [
         ],
     ),
 ]
+
+# owners, domain tag and code references (builders/catalog.py)
+assets = in_domain(__name__, assets)

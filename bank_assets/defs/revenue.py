@@ -1,6 +1,7 @@
 """Revenue domain: the branch P&L -> fact_revenue (profit generated in PostgreSQL)."""
 
 from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.builders.catalog import in_domain
 from bank_assets.model.facts import fact_revenue
 
 assets = [
@@ -13,3 +14,6 @@ assets = [
         grain="one row per day x branch x product",
     ),
 ]
+
+# owners, domain tag and code references (builders/catalog.py)
+assets = in_domain(__name__, assets)

@@ -1,6 +1,7 @@
 """Satisfaction domain: survey responses -> dim_satisfaction."""
 
 from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.builders.catalog import in_domain
 from bank_assets.model.dimensions import dim_satisfaction
 
 assets = [
@@ -12,3 +13,6 @@ assets = [
         grain="one row per survey response (CSAT, NPS and its category, complaint flag)",
     ),
 ]
+
+# owners, domain tag and code references (builders/catalog.py)
+assets = in_domain(__name__, assets)

@@ -1,6 +1,7 @@
 """Transactions domain: postings -> fact_transactions (scored for fraud)."""
 
 from bank_assets.builders.assets import Earlier, source_assets, star_assets
+from bank_assets.builders.catalog import in_domain
 from bank_assets.model import fraud
 from bank_assets.model.dimensions import EARLIER_DAYS
 from bank_assets.model.facts import ACCOUNT_READS, CLIENT_READS, fact_transactions
@@ -25,3 +26,6 @@ assets = [
         grain="one row per posting on one account (an internal transfer is two rows)",
     ),
 ]
+
+# owners, domain tag and code references (builders/catalog.py)
+assets = in_domain(__name__, assets)

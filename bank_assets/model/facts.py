@@ -261,3 +261,99 @@ def fact_revenue(pnl: DataFrame, products: DataFrame, day: date) -> DataFrame:
         "provisions",
         *CURATED_LINEAGE,
     )
+
+
+# ---- column lineage: which input columns each derived fact column is computed from ---------
+
+# (zone, table, column) of a lake table the transform reads
+Source = tuple[str, str, str]
+_ACCOUNT = ("curated", "dim_accounts")
+_CLIENT = ("curated", "dim_clients")
+_PRODUCT = ("curated", "dim_products")
+_POSTING = ("staged", "transactions")
+
+
+def _from(table: tuple[str, str], *columns: str) -> tuple[Source, ...]:
+    return tuple((*table, c) for c in columns)
+
+
+def _keyed(natural: tuple[Source, ...], dimension: tuple[str, str], key: str) -> tuple:
+    """A key looked up in a dimension by a natural key (or the unknown member)."""
+    return (*natural, *_from(dimension, natural[-1][2], key))
+
+
+# The derived columns of each fact (as written by its transform above): the inputs each one is
+# computed from. Columns copied as they are from one input are not listed. The asset catalog
+# shows this as Dagster column lineage (builders/catalog.py).
+DERIVED: dict[str, dict[str, tuple[Source, ...]]] = {
+    "fact_transactions": {
+        "account_key": _keyed(_from(_POSTING, "account_id"), _ACCOUNT, "account_key"),
+        "client_key": (
+            *_from(_POSTING, "account_id"),
+            *_from(_ACCOUNT, "account_id", "client_id"),
+            *_from(_CLIENT, "client_id", "client_key"),
+        ),
+        "product_key": (
+            *_from(_POSTING, "account_id"),
+            *_from(_ACCOUNT, "account_id", "product_code"),
+            *_from(_PRODUCT, "product_code", "product_key"),
+        ),
+        "merchant_key": _keyed(
+            _from(_POSTING, "merchant_id"), ("curated", "dim_merchants"), "merchant_key"
+        ),
+        "transaction_type_key": _from(_POSTING, "transaction_type"),
+        "channel_key": _from(_POSTING, "channel"),
+        "currency_key": _from(_POSTING, "currency"),
+        "client_id": (*_from(_POSTING, "account_id"), *_from(_ACCOUNT, "account_id", "client_id")),
+        "signed_amount": _from(_POSTING, "amount", "direction"),
+        "fx_rate": (*_from(_POSTING, "currency"), *_from(("staged", "fx_rates"), "eur_per_unit")),
+        "amount_eur": (
+            *_from(_POSTING, "amount", "currency"),
+            *_from(("staged", "fx_rates"), "currency", "eur_per_unit"),
+        ),
+        **{
+            column: (
+                *_from(_POSTING, *fraud.COLUMNS),
+                *_from(("staged", "fx_rates"), "currency", "eur_per_unit"),
+            )
+            for column in ("fraud_score", "fraud_rule", "is_fraud_flagged")
+        },
+    },
+    "fact_fraudes": {
+        "alert_id": _from(("curated", "fact_transactions"), "transaction_id"),
+        "rule_id": _from(("curated", "fact_transactions"), "fraud_rule"),
+        "score": _from(("curated", "fact_transactions"), "fraud_score"),
+        "fraud_type": _from(("curated", "fact_transactions"), "fraud_rule"),
+        "amount_at_risk": _from(("curated", "fact_transactions"), "amount_eur"),
+        "amount_lost": _from(("curated", "fact_transactions"), "amount_eur", "status", "direction"),
+    },
+    "fact_loans": {
+        "client_key": _keyed(_from(("staged", "loans"), "client_id"), _CLIENT, "client_key"),
+        "account_key": _keyed(_from(("staged", "loans"), "account_id"), _ACCOUNT, "account_key"),
+        "product_key": _keyed(_from(("staged", "loans"), "product_code"), _PRODUCT, "product_key"),
+        "application_date_key": _from(("staged", "loans"), "applied_on"),
+        "decision_date_key": _from(("staged", "loans"), "decided_on"),
+        "disbursement_date_key": _from(("staged", "loans"), "disbursed_on"),
+        "delinquency_bucket": _from(("staged", "loans"), "days_past_due"),
+    },
+    "fact_payments": {
+        **{
+            key: (
+                *_from(("staged", "loan_payments"), "loan_id"),
+                *_keyed(_from(("staged", "loans"), natural), dimension, key),
+            )
+            for key, natural, dimension in (
+                ("client_key", "client_id", _CLIENT),
+                ("account_key", "account_id", _ACCOUNT),
+                ("product_key", "product_code", _PRODUCT),
+            )
+        },
+        "due_date_key": _from(("staged", "loan_payments"), "due_date"),
+        "days_late": _from(("staged", "loan_payments"), "due_date"),
+    },
+    "fact_revenue": {
+        "product_key": _keyed(
+            _from(("staged", "branch_pnl"), "product_code"), _PRODUCT, "product_key"
+        ),
+    },
+}

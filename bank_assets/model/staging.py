@@ -18,7 +18,7 @@ table's own rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
@@ -63,6 +63,7 @@ class StagingSpec:
     # Event tables: a key staged on one of this many earlier days is a re-delivery, not a new
     # row (0: not checked; master data is re-sent whole every day by design).
     lookback_days: int = 0
+    kinds: Mapping[str, str] = field(default_factory=dict)  # column -> KINDS key (text unless)
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -168,7 +169,36 @@ KINDS: dict[str, Callable[[str], Column]] = {
 }
 
 
-def typed_by(source: SourceTable, kinds: dict[str, str]) -> Callable[[], dict[str, Column]]:
+# The Spark type each kind gives its column (what `KINDS` casts to), and the staged lineage's:
+# the staged tables' column types without a Spark session (their catalog schema).
+KIND_TYPES = {
+    "text": "string",
+    "code": "string",
+    "iban": "string",
+    "date": DateType().simpleString(),
+    "money": MONEY.simpleString(),
+    "rate": RATE.simpleString(),
+    "fx": FX.simpleString(),
+    "int": IntegerType().simpleString(),
+    "timestamp": TimestampType().simpleString(),
+    "bool": "boolean",
+}
+LINEAGE_TYPES = {
+    "batch_id": "date",
+    "source_file": "string",
+    "source_line": "bigint",
+    "landed_at": "timestamp",
+    "record_hash": "string",
+}
+
+
+def staged_types(spec: StagingSpec) -> dict[str, str]:
+    """staged/<name>'s columns (`staged_columns`) -> their Spark types."""
+    kinds = {c: KIND_TYPES[spec.kinds.get(c, "text")] for c in spec.source.columns}
+    return {**kinds, **{c: LINEAGE_TYPES[c] for c in STAGED_LINEAGE}}
+
+
+def typed_by(source: SourceTable, kinds: Mapping[str, str]) -> Callable[[], dict[str, Column]]:
     """Staged column -> its typed expression, each column by its kind (text unless said)."""
     return lambda: {c: KINDS[kinds.get(c, "text")](c) for c in source.columns}
 
@@ -301,7 +331,7 @@ def declared(
         out += [known_currency()] if "currency" in source.columns else []
         return out + extra(day)
 
-    return StagingSpec(source, typed_by(source, kinds), rules)
+    return StagingSpec(source, typed_by(source, kinds), rules, kinds=kinds)
 
 
 def _not_negative(*columns: str) -> Callable[[date], list[Rule]]:
@@ -348,6 +378,7 @@ STAGING: dict[str, StagingSpec] = {
         # A posting older than the late-posting window is quarantined anyway, so an earlier
         # staging of any posting accepted on a day is on one of these days.
         lookback_days=LATE_POSTING_DAYS,
+        kinds=TRANSACTION_KINDS,
     ),
     "clients": declared(
         CLIENTS,

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from bank_assets.model.dimensions import ACCOUNT_DESCRIBED, CLIENT_DESCRIBED
 from bank_assets.model.sources import SOURCES
 
+# scd2: the columns the load derives when it chains a key's versions (the lake's rows have none)
+SCD2_CHAINED = ("described_on", "valid_to", "is_current", "version")
+
 
 @dataclass(frozen=True)
 class WarehouseTable:
@@ -27,6 +30,18 @@ class WarehouseTable:
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def chained(self) -> tuple[str, ...]:
+        """Columns the load fills, not the lake table loaded (see SCD2_CHAINED)."""
+        return SCD2_CHAINED if self.load == "scd2" else ()
+
+    @property
+    def described(self) -> str:
+        """What the table holds and how a day is loaded: the data dictionary's line and the
+        table's COMMENT in PostgreSQL."""
+        partitioned = ", range-partitioned by date_key (one partition per day)"
+        return f"Grain: {self.grain}. Load: {self.load}{partitioned if self.partitioned else ''}."
 
 
 def _dimension(name: str, key: str, grain: str, newer: str | None = None) -> WarehouseTable:

@@ -1,7 +1,7 @@
 """The shape of the asset graph, against a reviewed file: every asset's key, group, kinds and
-partitions, and its checks with their blocking flag. A change of shape that nobody meant fails
-here with a readable diff; a deliberate one updates the file (see UPDATE) and is reviewed in the
-commit like code."""
+partitions, its checks with their blocking flag, its owners and its tags (layer, domain, pii).
+A change of shape that nobody meant fails here with a readable diff; a deliberate one updates
+the file (see UPDATE) and is reviewed in the commit like code."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ EXPECTED = Path(__file__).with_name("asset_specs.txt")
 UPDATE = "BANK_ASSETS_UPDATE_SPECS"
 HOW_TO_UPDATE = f"{UPDATE}=1 pytest bank_assets_tests/dagster/test_asset_specs.py"
 HEADER = (
-    "# key | group | kinds | partitions | checks (! = blocking)\n"
+    "# key | group | kinds | partitions | checks (! = blocking) | owners | tags\n"
     f"# After a deliberate change: {HOW_TO_UPDATE}, then review the diff.\n"
 )
 
@@ -45,6 +45,8 @@ def describe(graph) -> str:
             ", ".join(sorted(node.kinds)),
             partitions(node),
             ", ".join(checks) or "-",
+            ", ".join(node.owners) or "-",
+            ", ".join(f"{k}={v}" for k, v in sorted(node.tags.items()) if "/" not in k) or "-",
         ]
         lines.append(" | ".join(fields))
     return HEADER + "\n".join(lines) + "\n"

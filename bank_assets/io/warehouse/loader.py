@@ -36,7 +36,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from bank_assets.io.warehouse import access, migrations
+from bank_assets.io.warehouse import access, comments, migrations
 from bank_assets.model.keys import date_key
 from bank_assets.model.sources import SOURCES
 from bank_assets.model.tables import TABLES, WarehouseTable
@@ -93,8 +93,9 @@ class Warehouse:
     def apply_ddl(self) -> None:
         """Apply the migrations of sql/ not yet applied (`migrations.migrate`), then, every time:
         one quarantine table per source (shaped like quarantine.transactions), the analyst
-        schema's masked views, the views of sql/views and the analyst role's grants
-        (sql/access). Run as the loader, under an advisory lock."""
+        schema's masked views, the views of sql/views, the analyst role's grants (sql/access)
+        and the tables' and columns' comments (`comments.py`). Run as the loader, under an
+        advisory lock."""
         if self._ddl_applied:
             return
         with self.connect(autocommit=True) as conn:
@@ -119,6 +120,8 @@ class Warehouse:
                 grants = (SQL_DIR / "access" / "grants.sql").read_text()
                 conn.execute(sql.SQL(grants).format(analyst=sql.Identifier(access.ANALYST)))
                 for statement in access.database_grants(conn):
+                    conn.execute(statement)
+                for statement in comments.statements(conn):  # the catalog's descriptions
                     conn.execute(statement)
         self._ddl_applied = True
 

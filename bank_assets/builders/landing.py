@@ -1,4 +1,5 @@
-"""The landing zone as observed external assets: the source systems' daily deliveries.
+"""The landing zone as observed external assets: the source systems' daily deliveries (each
+domain declares its sources' landing with their raw, staged and warehouse assets: source_assets).
 
 Dagster does not build these; the landing sensor (automation.py) records an observation of each
 source's day once its manifest is there, so the asset graph starts at the source systems and
@@ -7,6 +8,7 @@ each day's partition shows when it landed and with how many rows.
 
 import dagster as dg
 
+from bank_assets.builders import catalog
 from bank_assets.builders.partitions import daily
 from bank_assets.model.sources import SOURCES
 
@@ -37,7 +39,5 @@ def landing_spec(name: str) -> dg.AssetSpec:
             f"{source.file_format.upper()}. External: observed, not built. A day's partition is "
             "observed when the day's manifest lands (rows per file, manifest sha256, landed time)."
         ),
+        **catalog.landing(source),
     )
-
-
-assets = [landing_spec(name) for name in SOURCES]
