@@ -18,6 +18,9 @@ from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData as Target,
+)
 
 from bank_assets.builders.metadata import sample_table
 from bank_assets.builders.partitions import daily
@@ -196,11 +199,14 @@ def rows_accounted_for(
     """The blocking reconciliation check of a staged `table`: its output and one evaluation
     per day."""
     yield _check_output(context, table, quality.ROWS_ACCOUNTED_FOR.id)
+    targets = _targets(context, table, list(outcomes))
     for day, outcome in outcomes.items():
-        yield accounted_for(table, day, outcome)
+        yield accounted_for(table, day, outcome, targets.get(day.isoformat()))
 
 
-def accounted_for(table: str, day: date, o: staging.Outcome) -> dg.AssetCheckEvaluation:
+def accounted_for(
+    table: str, day: date, o: staging.Outcome, target: Target | None = None
+) -> dg.AssetCheckEvaluation:
     """The reconciliation of one day, its figures as numbers (they plot per partition)."""
     figures = o.figures()
     accounted = figures.pop("accounted_for")
@@ -217,6 +223,7 @@ def accounted_for(table: str, day: date, o: staging.Outcome) -> dg.AssetCheckEva
             f"staged {o.staged} + quarantined {o.quarantined} + duplicates {o.duplicates}"
         ),
         metadata={**figures, "unaccounted": o.unaccounted},
+        target_materialization_data=target,
         partition=day.isoformat(),
     )
 
@@ -270,13 +277,18 @@ def evaluations(
     by_rule: dict[tuple[str, str], list[quality.Result]] = {}
     for r in results:
         by_rule.setdefault((r.table, r.rule_id), []).append(r)
+    targets = {
+        table: _targets(context, table, sorted({r.day for r in results if r.table == table}))
+        for table in {r.table for r in results}
+    }
     for (table, rule_id), days in by_rule.items():
         yield _check_output(context, table, rule_id)
         for r in days:
-            yield evaluation(r, checks_seconds=round(seconds, 3))
+            target = targets[table].get(r.day.isoformat())
+            yield evaluation(r, target, checks_seconds=round(seconds, 3))
 
 
-def evaluation(r: quality.Result, **extra) -> dg.AssetCheckEvaluation:
+def evaluation(r: quality.Result, target: Target | None = None, **extra) -> dg.AssetCheckEvaluation:
     """One rule's result for one day, as its check shows it for the day's partition."""
     metadata: dict = {
         "severity": r.severity,
@@ -298,8 +310,30 @@ def evaluation(r: quality.Result, **extra) -> dg.AssetCheckEvaluation:
         blocking=_blocking(r.severity),
         description=f"{r.description}: {r.failed:,} of {r.checked:,} rows fail{_by_group(r)}",
         metadata={**metadata, **extra},
+        target_materialization_data=target,
         partition=r.day.isoformat(),
     )
+
+
+def _targets(
+    context: dg.AssetExecutionContext, table: str, days: Sequence[date]
+) -> dict[str, Target]:
+    """Per day: the materialization of `table` the day's evaluations judge (this run's, yielded
+    before its checks). Dagster counts a partition's check result as current only when it
+    points at the partition's latest materialization, so the Checks tab's partition view shows
+    it (an AssetCheckResult finds it itself, but only in a one-partition run)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(table.split("/")),
+            asset_partitions=[d.isoformat() for d in days],
+        ),
+        limit=len(days),  # newest first: this run's, one per day
+    ).records
+    return {
+        r.partition_key: Target(storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp)
+        for r in records
+        if r.partition_key
+    }
 
 
 def _check_output(context: dg.AssetExecutionContext, table: str, rule_id: str) -> dg.Output:

@@ -70,6 +70,13 @@ def test_a_range_with_one_bad_day_records_every_check_per_day(resources, lake, p
         for key in by_check:
             statuses = _history(instance, key, result.run_id)
             assert set(statuses) == set(KEYS) and set(statuses.values()) <= {"SUCCEEDED", "FAILED"}
+        # each pointing at its day's materialization, so Dagster counts it as the partition's
+        # current result (what the Checks tab's partition view shows)
+        infos = instance.event_log_storage.get_asset_check_partition_info(list(by_check))
+        assert {(i.check_key, i.partition_key) for i in infos} == {
+            (key, day) for key in by_check for day in KEYS
+        }
+        assert all(i.is_current for i in infos)
         # The fatal reconciliation fails on day 2 only, saying why.
         assert _history(instance, ACCOUNTED, result.run_id) == {
             KEYS[0]: "SUCCEEDED",
@@ -141,6 +148,12 @@ def test_a_range_with_one_bad_day_records_every_check_per_day(resources, lake, p
         } == {KEYS[1]}
         assert built(again) >= HELD_BACK
         assert _history(instance, ACCOUNTED, again.run_id) == {KEYS[1]: "SUCCEEDED"}
+        current = {
+            i.partition_key: i.latest_execution_status.value
+            for i in instance.event_log_storage.get_asset_check_partition_info([ACCOUNTED])
+            if i.is_current
+        }
+        assert current == dict.fromkeys(KEYS, "SUCCEEDED")
         fact_day = _per_day(again)["warehouse/fact_transactions"][KEYS[1]]
         staged_rows = landed[1].manifest["tables"]["transactions"]["expected"]["staged"]
         assert fact_day["dagster/partition_row_count"] == staged_rows
