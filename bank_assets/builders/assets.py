@@ -21,7 +21,7 @@ from bank_assets.builders.checks import (
     validate_days,
     warehouse_results,
 )
-from bank_assets.builders.metadata import summary
+from bank_assets.builders.metadata import day_figures, record_days, table_figures
 from bank_assets.builders.partitions import daily, partition_days, single_run
 from bank_assets.io.lake import Lake
 from bank_assets.io.spark.tables import (
@@ -32,6 +32,7 @@ from bank_assets.io.spark.tables import (
     read_raw,
     read_table,
     staged_before,
+    table_rows,
     value_counts,
     write_split,
     write_table,
@@ -76,8 +77,9 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
         lake: LakeResource,
         warehouse: WarehouseResource,  # also holds the run's day locks (resources.py)
     ):
-        started, rows, size, manifest_rows, masked = time.perf_counter(), {}, 0, {}, {}
+        figures, rows, masked = {}, {}, {}
         for day in partition_days(context):
+            started = time.perf_counter()
             # a day without a (valid) manifest is not processed; the files must be the listed ones
             manifest = lake.lake.manifest_table(day, source.name)
             written, files = land_raw(
@@ -90,22 +92,22 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
                 manifest=manifest,
                 snapshot=source.snapshot,
             )
-            rows[day], size = written.rows, size + written.bytes
-            manifest_rows[day.isoformat()] = manifest["rows"]
-            masked[day] = written.cards_masked
+            rows[day], masked[day] = written.rows, written.cards_masked
+            figures[day] = day_figures(
+                written.rows,
+                time.perf_counter() - started,
+                written.bytes,
+                manifest_rows=manifest["rows"],
+                cards_masked=sum(written.cards_masked.values()),
+            )
             context.log.info(
                 f"{source.name} {day}: {written.rows} rows from {len(files)} files, "
                 f"{sum(written.cards_masked.values())} card number(s) masked"
             )
+        record_days(context, ["raw", source.name], figures)
         yield dg.MaterializeResult(
-            metadata=summary(
-                rows,
-                time.perf_counter() - started,
-                location=lake.lake.uri(f"raw/{source.name}"),
-                size_bytes=size,
-                schema=source.raw_schema(),
-                manifest_rows=manifest_rows,
-                cards_masked={d.isoformat(): sum(m.values()) for d, m in masked.items()},
+            metadata=table_figures(
+                table_rows(lake.lake, "raw", source.name), schema=source.raw_schema()
             )
         )
         # Masked card numbers: a warn check, kept in dq.results, and a rule_warning alert.
@@ -136,12 +138,12 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
         lake: LakeResource,
         warehouse: WarehouseResource,
     ):
-        started, days = time.perf_counter(), {}
+        days = {}
         # Days run in order (partition_days), so a day sees the keys its earlier days staged.
         for day in partition_days(context):
             days[day] = _stage_day(spark.session, lake.lake, spec, day)
             context.log.info(_described(name, day, days[day].outcome))
-        yield from _staged_materializations(lake.lake, name, days, time.perf_counter() - started)
+        yield from _staged_materializations(context, lake.lake, name, days)
         checks_started = time.perf_counter()
         outcomes = {day: staged.outcome for day, staged in days.items()}
         checked = validate_days(
@@ -149,7 +151,7 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
         )
         recorded = [r for day, o in outcomes.items() for r in staging_results(spec, day, o)]
         yield from report(context, warehouse.warehouse, checked, checks_started, recorded)
-        yield rows_accounted_for(f"staged/{name}", outcomes)
+        yield from rows_accounted_for(context, f"staged/{name}", outcomes)
 
     return _stage
 
@@ -180,11 +182,13 @@ class _StagedDay:
     outcome: staging.Outcome
     staged_bytes: int
     quarantined_bytes: int
+    seconds: float  # staging the day (one pass writes both tables)
 
 
 def _stage_day(spark: SparkSession, lake: Lake, spec: staging.StagingSpec, day: date) -> _StagedDay:
     """One day of raw/<name> classified and written to staged/ and quarantine/, with what
     became of its rows (counted from what was written, so the reconciliation is a real check)."""
+    started = time.perf_counter()
     name, key, lookback = spec.source.name, spec.source.key, spec.lookback_days
     earlier = staged_before(lake, name, day, key, lookback) if lookback else {}
     raw, repeats = read_raw(spark, lake, name, day, key, also=list(earlier))
@@ -204,7 +208,7 @@ def _stage_day(spark: SparkSession, lake: Lake, spec: staging.StagingSpec, day: 
         rules=value_counts(lake, "quarantine", name, day, "rule_id"),
         redelivered=dropped_by_rule.get("exact_redelivery", 0),
     )
-    return _StagedDay(outcome, good.bytes, bad.bytes)
+    return _StagedDay(outcome, good.bytes, bad.bytes, time.perf_counter() - started)
 
 
 def _described(name: str, day: date, o: staging.Outcome) -> str:
@@ -216,34 +220,30 @@ def _described(name: str, day: date, o: staging.Outcome) -> str:
 
 
 def _staged_materializations(
-    lake: Lake, name: str, days: dict[date, _StagedDay], seconds: float
+    context: dg.AssetExecutionContext, lake: Lake, name: str, days: dict[date, _StagedDay]
 ) -> Iterator[dg.MaterializeResult]:
-    """The run's staged/<name> and quarantine/<name> materializations."""
-    rules = {day.isoformat(): s.outcome.rules for day, s in days.items()}
-    quarantined = {day: s.outcome.quarantined for day, s in days.items()}
-    yield dg.MaterializeResult(
-        asset_key=["staged", name],
-        metadata=summary(
-            {day: s.outcome.staged for day, s in days.items()},
-            seconds,
-            location=lake.uri(f"staged/{name}"),
-            size_bytes=sum(s.staged_bytes for s in days.values()),
-            duplicates_dropped=sum(s.outcome.duplicates for s in days.values()),
-            redelivered=sum(s.outcome.redelivered for s in days.values()),
-            quarantined=sum(quarantined.values()),
-            rule_failures=rules,
-        ),
-    )
-    yield dg.MaterializeResult(
-        asset_key=["quarantine", name],
-        metadata=summary(
-            quarantined,
-            seconds,
-            location=lake.uri(f"quarantine/{name}"),
-            size_bytes=sum(s.quarantined_bytes for s in days.values()),
-            rule_failures=rules,
-        ),
-    )
+    """The run's staged/<name> and quarantine/<name> materializations, each day's figures
+    against its partition."""
+    staged, quarantined = {}, {}
+    for day, s in days.items():
+        o = s.outcome
+        staged[day] = day_figures(
+            o.staged,
+            s.seconds,
+            s.staged_bytes,
+            duplicates_dropped=o.duplicates,
+            redelivered=o.redelivered,
+            quarantined=o.quarantined,
+            rule_failures=o.rules,
+        )
+        quarantined[day] = day_figures(
+            o.quarantined, s.seconds, s.quarantined_bytes, rule_failures=o.rules
+        )
+    for zone, figures in (("staged", staged), ("quarantine", quarantined)):
+        record_days(context, [zone, name], figures)
+        yield dg.MaterializeResult(
+            asset_key=[zone, name], metadata=table_figures(table_rows(lake, zone, name))
+        )
 
 
 @dataclass(frozen=True)
@@ -297,24 +297,21 @@ def curated_asset(
         lake: LakeResource,
         warehouse: WarehouseResource,
     ):
-        started, rows, size, schema = time.perf_counter(), {}, 0, None
+        figures, schema = {}, None
         for day in partition_days(context):
+            started = time.perf_counter()
             frames = [_read(spark.session, lake.lake, i, day) for i in inputs]
             df = transform(*frames, day) if inputs else transform(spark.session, day)
             written = write_table(df, lake.lake, "curated", name, day)
-            rows[day], size, schema = written.rows, size + written.bytes, df.schema
+            figures[day] = day_figures(written.rows, time.perf_counter() - started, written.bytes)
+            schema = df.schema
+        record_days(context, ["curated", name], figures)
         yield dg.MaterializeResult(
-            metadata=summary(
-                rows,
-                time.perf_counter() - started,
-                location=lake.lake.uri(f"curated/{name}"),
-                size_bytes=size,
-                schema=schema,
-            )
+            metadata=table_figures(table_rows(lake.lake, "curated", name), schema=schema)
         )
         if specs:
             checks_started = time.perf_counter()
-            results = validate_days(lake.lake, f"curated/{name}", list(rows))
+            results = validate_days(lake.lake, f"curated/{name}", list(figures))
             yield from report(context, warehouse.warehouse, results, checks_started)
 
     return _curated
@@ -325,8 +322,10 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
     target = TABLES[table]
     asset = f"warehouse/{target.name}"
 
+    key = ["warehouse", target.name]
+
     @dg.asset(
-        key=["warehouse", target.name],
+        key=key,
         group_name="warehouse",
         kinds={"python", "postgres"},
         check_specs=check_specs(asset, quality.KEYS_LOADED),
@@ -342,13 +341,10 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
         started, reference = time.perf_counter(), rows()
         count = warehouse.warehouse.upsert_rows(target, reference)
         days = partition_days(context)
-        yield dg.MaterializeResult(
-            metadata=summary(
-                dict.fromkeys(days, count),
-                time.perf_counter() - started,
-                table=table,
-            )
-        )
+        # one upsert serves every day of the run: each day shows its rows and a share of the time
+        share = (time.perf_counter() - started) / len(days)
+        record_days(context, key, dict.fromkeys(days, day_figures(count, share)))
+        yield dg.MaterializeResult(metadata=table_figures(count))
         checks_started, keys = time.perf_counter(), [r[target.key[0]] for r in reference]
         results = [keys_loaded(warehouse.warehouse, asset, target, d, keys) for d in days]
         yield from report(context, warehouse.warehouse, results, checks_started)
@@ -389,8 +385,9 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
         lake: LakeResource,
         warehouse: WarehouseResource,
     ):
-        started, rows = time.perf_counter(), {}
+        rows, figures = {}, {}
         for day in partition_days(context):
+            started = time.perf_counter()
             loaded = warehouse.warehouse.load(
                 lambda stage, day=day: copy_to_warehouse(
                     spark.session, lake.lake, zone, name, day, warehouse.warehouse.dsn, stage
@@ -399,10 +396,10 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
                 day,
             )
             rows[day] = loaded.rows
+            figures[day] = day_figures(loaded.rows, time.perf_counter() - started)
             context.log.info(f"{table} {day}: {loaded.rows} rows in {loaded.seconds:.1f}s")
-        yield dg.MaterializeResult(
-            metadata=summary(rows, time.perf_counter() - started, table=table)
-        )
+        record_days(context, key, figures)
+        yield dg.MaterializeResult(metadata=table_figures(warehouse.warehouse.count(target)))
         checks_started = time.perf_counter()
         results = warehouse_results(
             warehouse.warehouse, lake.lake, "/".join(key), target, zone, name, rows

@@ -1,10 +1,12 @@
 """Asset checks generated from the rule catalogue (`model/quality.py`), scoped to the run's days.
 
-One check per rule on each checked asset; fatal rules are blocking (a failure stops the table's
-downstream assets for the run), error and warn rules are not. Each result carries rows checked,
-failed and failed %, a sample of failing rows (and for error rules the rows staging
-quarantined), per day when a run covers several. Every result is also kept in dq.results, and a
-warn rule that flags rows raises a `rule_warning` alert.
+One check per rule on each checked asset, partitioned by day like the assets: a run records one
+evaluation per check and day, against that day's partition, also when it covers a range. Fatal
+rules are blocking (a failure on any day stops the table's downstream assets for the run), error
+and warn rules are not. Each evaluation carries rows checked, failed and failed % as numbers (they
+plot per partition), a table of failing rows (and for error rules the rows staging quarantined).
+Every result is also kept in dq.results, one row per table, rule and day, and a warn rule that
+flags rows raises a `rule_warning` alert.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
+from bank_assets.builders.metadata import sample_table
+from bank_assets.builders.partitions import daily
 from bank_assets.io.alerts import Alert, raise_alert
 from bank_assets.io.lake import Lake, day_path
 from bank_assets.io.spark.tables import count_rows, read_day
@@ -39,8 +43,9 @@ def check_specs(table: str, *extra: quality.DayRule) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             r.id,
             asset=table.split("/"),
-            blocking=r.severity == quality.FATAL,
+            blocking=_blocking(r.severity),
             description=f"{r.severity}: {r.description}",
+            partitions_def=daily,
         )
         for r in (*extra, *quality.CATALOGUE.get(table, ()), *quality.DAY_RULES.get(table, ()))
     ]
@@ -185,20 +190,34 @@ def staging_results(
     return out
 
 
-def rows_accounted_for(table: str, outcomes: dict[date, staging.Outcome]) -> dg.AssetCheckResult:
-    """The blocking reconciliation check of a staged `table` over the run's days."""
-    by_day = {day.isoformat(): o.figures() for day, o in outcomes.items()}
-    unaccounted = [day for day, figures in by_day.items() if not figures["accounted_for"]]
-    return dg.AssetCheckResult(
+def rows_accounted_for(
+    context: dg.AssetExecutionContext, table: str, outcomes: dict[date, staging.Outcome]
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
+    """The blocking reconciliation check of a staged `table`: its output and one evaluation
+    per day."""
+    yield _check_output(context, table, quality.ROWS_ACCOUNTED_FOR.id)
+    for day, outcome in outcomes.items():
+        yield accounted_for(table, day, outcome)
+
+
+def accounted_for(table: str, day: date, o: staging.Outcome) -> dg.AssetCheckEvaluation:
+    """The reconciliation of one day, its figures as numbers (they plot per partition)."""
+    figures = o.figures()
+    accounted = figures.pop("accounted_for")
+    return dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(table.split("/")),
         check_name=quality.ROWS_ACCOUNTED_FOR.id,
-        asset_key=table.split("/"),
-        passed=not unaccounted,
+        passed=accounted,
+        severity=SEVERITY[quality.ROWS_ACCOUNTED_FOR.severity],
+        blocking=_blocking(quality.ROWS_ACCOUNTED_FOR.severity),
         description=(
-            f"rows unaccounted for on {', '.join(unaccounted)}"
-            if unaccounted
-            else "every landed row is staged, quarantined or a dropped duplicate"
+            "every landed row is staged, quarantined or a dropped duplicate"
+            if accounted
+            else f"rows unaccounted for on {day}: landed {o.landed} (manifest {o.manifest}), "
+            f"staged {o.staged} + quarantined {o.quarantined} + duplicates {o.duplicates}"
         ),
-        metadata={"by_day": by_day},
+        metadata={**figures, "unaccounted": o.unaccounted},
+        partition=day.isoformat(),
     )
 
 
@@ -232,60 +251,70 @@ def report(
     results: list[quality.Result],
     started: float,
     recorded: Sequence[quality.Result] = (),
-) -> Iterator[dg.AssetCheckResult]:
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     """Record the results (and `recorded`: results kept in dq.results that are no check of
-    their own) and yield one check result per rule; `started`: when computing them began."""
+    their own) and yield each rule's check: one evaluation per day; `started`: when computing
+    them began."""
     record(context, warehouse, [*recorded, *results])
-    yield from check_results(results, time.perf_counter() - started)
+    yield from evaluations(context, results, time.perf_counter() - started)
 
 
-def check_results(results: list[quality.Result], seconds: float) -> Iterator[dg.AssetCheckResult]:
-    """One AssetCheckResult per rule over the run's days; `checks_seconds` is the time all the
-    asset's checks took together (reading, validating, recording)."""
+def evaluations(
+    context: dg.AssetExecutionContext, results: list[quality.Result], seconds: float
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
+    """Per rule, its check's output and one evaluation per day, recorded against the day's
+    partition (a range run shows each day's own result, as dq.results keeps it). A failed
+    blocking evaluation on any day fails the step once it has yielded everything, so the
+    asset's downstream assets do not run. `checks_seconds`: the time all the asset's checks
+    took together (reading, validating, recording), the same on each of its evaluations."""
     by_rule: dict[tuple[str, str], list[quality.Result]] = {}
     for r in results:
         by_rule.setdefault((r.table, r.rule_id), []).append(r)
     for (table, rule_id), days in by_rule.items():
-        first = days[0]
-        checked, failed = sum(r.checked for r in days), sum(r.failed for r in days)
-        failing = [r for r in days if not r.passed]
-        metadata: dict = {
-            "severity": first.severity,
-            "checked": checked,
-            "failed": failed,
-            "failed_pct": round(100.0 * failed / checked, 4) if checked else 0.0,
-            "sample": dg.MetadataValue.json(next((r.sample for r in days if r.sample), [])),
-            "checks_seconds": round(seconds, 3),
-        }
-        if first.tolerance:
-            metadata["tolerance_pct"] = 100.0 * first.tolerance
-        if first.quarantined is not None:
-            metadata["quarantined"] = sum(r.quarantined or 0 for r in days)
-        if len(days) > 1:
-            metadata["by_day"] = {
-                r.day.isoformat(): {"checked": r.checked, "failed": r.failed, "passed": r.passed}
-                for r in days
-            }
-        yield dg.AssetCheckResult(
-            check_name=rule_id,
-            asset_key=table.split("/"),
-            passed=not failing,
-            severity=SEVERITY[first.severity],
-            description=(
-                f"{first.description}: {failed:,} of {checked:,} rows fail"
-                + (f" on {', '.join(r.day.isoformat() for r in failing)}" if failing else "")
-                + _by_group(days)
-            ),
-            metadata=metadata,
-        )
+        yield _check_output(context, table, rule_id)
+        for r in days:
+            yield evaluation(r, checks_seconds=round(seconds, 3))
 
 
-def _by_group(days: list[quality.Result]) -> str:
+def evaluation(r: quality.Result, **extra) -> dg.AssetCheckEvaluation:
+    """One rule's result for one day, as its check shows it for the day's partition."""
+    metadata: dict = {
+        "severity": r.severity,
+        "checked": r.checked,
+        "failed": r.failed,
+        "failed_pct": r.failed_pct,
+    }
+    if r.tolerance:
+        metadata["tolerance_pct"] = 100.0 * r.tolerance
+    if r.quarantined is not None:
+        metadata["quarantined"] = r.quarantined
+    if (sample := sample_table(r.sample)) is not None:
+        metadata["sample"] = sample
+    return dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(r.table.split("/")),
+        check_name=r.rule_id,
+        passed=r.passed,
+        severity=SEVERITY[r.severity],
+        blocking=_blocking(r.severity),
+        description=f"{r.description}: {r.failed:,} of {r.checked:,} rows fail{_by_group(r)}",
+        metadata={**metadata, **extra},
+        partition=r.day.isoformat(),
+    )
+
+
+def _check_output(context: dg.AssetExecutionContext, table: str, rule_id: str) -> dg.Output:
+    """The output of a check's step (what Dagster yields itself for an AssetCheckResult)."""
+    key = dg.AssetCheckKey(dg.AssetKey(table.split("/")), rule_id)
+    return dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
+
+
+def _blocking(severity: str) -> bool:
+    """Fatal rules block: a failure stops the table's downstream assets for the run."""
+    return severity == quality.FATAL
+
+
+def _by_group(r: quality.Result) -> str:
     """' (by currency: USD 67, JPY 3)' for a rule reported per group that failed rows."""
-    group = days[0].group_by
-    counts: dict = {}
-    for r in days if group else ():
-        for row in r.sample:
-            counts[row[group]] = counts.get(row[group], 0) + row["rows"]
-    listed = ", ".join(f"{value} {n:,}" for value, n in counts.items())
+    group = r.group_by
+    listed = ", ".join(f"{row[group]} {row['rows']:,}" for row in r.sample) if group else ""
     return f" (by {group}: {listed})" if listed else ""

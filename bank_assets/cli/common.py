@@ -120,13 +120,13 @@ def checks_seconds(result) -> float:
 
 
 def asset_figures(result) -> dict[str, dict]:
-    """Per asset: rows and seconds, from the run's materialization metadata."""
-    figures = {}
+    """Per asset: the rows and seconds of the run, summed over the days it materialized (each
+    day's materialization event carries that day's own figures)."""
+    figures: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
         meta = {k: v.value for k, v in mat.metadata.items()}
-        figures[mat.asset_key.to_user_string()] = {
-            "rows": meta.get("dagster/row_count"),
-            "seconds": meta.get("seconds"),
-        }
+        f = figures.setdefault(mat.asset_key.to_user_string(), {"rows": 0, "seconds": 0.0})
+        f["rows"] += meta.get("dagster/partition_row_count", 0)
+        f["seconds"] = round(f["seconds"] + meta.get("seconds", 0.0), 3)
     return figures

@@ -164,7 +164,9 @@ def test_a_quarantined_client_row_leaves_its_postings_on_its_previous_version(
     assert resolved.passed and resolved.metadata["failed"].value == planted
     warned = evaluations[("curated/fact_transactions", "master_version_of_the_day")]
     assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
-    assert warned.metadata["sample"].value == [{"client_id": client, "rows": postings}]
+    assert [r.data for r in warned.metadata["sample"].records] == [
+        {"client_id": client, "rows": postings}
+    ]
     assert f"(by client_id: {client} {postings})" in warned.description
     alerts = query(pg_dsn, "select subject from dq.alerts where kind = 'rule_warning'")
     assert (f"curated/fact_transactions:master_version_of_the_day:{days[1]}",) in alerts
@@ -197,8 +199,8 @@ def test_a_posting_redelivered_on_a_later_day_is_never_counted_twice(resources, 
         (accounted,) = [
             e for e in result.get_asset_check_evaluations() if e.check_name == "rows_accounted_for"
         ]
-        assert result.success and accounted.passed
-        return accounted.metadata["by_day"].value[day.isoformat()]
+        assert result.success and accounted.passed and accounted.partition == day.isoformat()
+        return {k: v.value for k, v in accounted.metadata.items()}
 
     def rows(zone, day):
         table = read_day(lake, zone, "transactions", day).drop_columns(["landed_at"])

@@ -48,12 +48,15 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
 
     meta = materialized(result)
     tx = manifest["transactions"]
-    assert meta["raw/transactions"]["dagster/row_count"] == tx["rows"]
-    assert meta["staged/transactions"]["dagster/row_count"] == tx["expected"]["staged"]
-    assert meta["quarantine/transactions"]["dagster/row_count"] == tx["expected"]["quarantined"]
+    day_rows = "dagster/partition_row_count"
+    assert meta["raw/transactions"][day_rows] == tx["rows"]
+    assert meta["staged/transactions"][day_rows] == tx["expected"]["staged"]
+    assert meta["quarantine/transactions"][day_rows] == tx["expected"]["quarantined"]
     assert meta["staged/transactions"]["duplicates_dropped"] == tx["expected"]["duplicates_dropped"]
     for name in ("raw/transactions", "curated/fact_transactions", "warehouse/fact_transactions"):
-        assert {"seconds", "rows_per_second", "dagster/row_count"} <= set(meta[name])
+        assert {"seconds", "rows_per_second", day_rows, "dagster/row_count"} <= set(meta[name])
+        # the only day loaded: the table's rows are the day's
+        assert meta[name]["dagster/row_count"] == meta[name][day_rows]
 
     # Warehouse rows, counted in PostgreSQL.
     assert query(pg_dsn, "select count(*) from dw.fact_transactions where date_key = 20261120") == [
@@ -88,9 +91,9 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
     ) == [(0,)]
     # Landed = staged + quarantined + dropped duplicates, for every source table.
     for name, table in manifest.items():
-        landed_rows = meta[f"raw/{name}"]["dagster/row_count"]
-        staged = meta[f"staged/{name}"]["dagster/row_count"]
-        quarantined = meta[f"quarantine/{name}"]["dagster/row_count"]
+        landed_rows = meta[f"raw/{name}"][day_rows]
+        staged = meta[f"staged/{name}"][day_rows]
+        quarantined = meta[f"quarantine/{name}"][day_rows]
         dropped = meta[f"staged/{name}"]["duplicates_dropped"]
         assert landed_rows == staged + quarantined + dropped == table["rows"], name
 
@@ -99,8 +102,8 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
     checks = {e.asset_key.path[1]: e for e in evaluations if e.check_name == "rows_accounted_for"}
     assert set(checks) == set(manifest)
     for name, evaluation in checks.items():
-        assert evaluation.passed and evaluation.check_name == "rows_accounted_for"
-        figures = evaluation.metadata["by_day"].value[DAY.isoformat()]
+        assert evaluation.passed and evaluation.partition == DAY.isoformat()
+        figures = {k: v.value for k, v in evaluation.metadata.items()}
         assert figures["landed"] == figures["manifest"] == manifest[name]["rows"]
 
     # Every rule of the catalogue was checked on its table's day; the fatal ones passed.
@@ -110,7 +113,7 @@ def test_one_day_reconciles_exactly_with_the_manifest(resources, lake, pg_dsn):
             evaluation = by_rule[(table, rule.id)]
             assert evaluation.passed or rule.severity == quality.WARN, (table, rule.id)
             if not table.startswith("warehouse/"):  # (SCD2 rules check every version)
-                assert evaluation.metadata["checked"].value == meta[table]["dagster/row_count"]
+                assert evaluation.metadata["checked"].value == meta[table][day_rows]
     for table in ("staged/transactions", "curated/fact_transactions"):
         assert by_rule[(table, "amounts_reconcile")].passed
     loaded = [e for e in evaluations if e.check_name == "loaded_exactly"]
@@ -237,9 +240,9 @@ def test_card_numbers_are_masked_at_landing_and_nowhere_stored_raw(
     result = materialize(resources, partition_key=DAY.isoformat(), raise_on_error=False)
     assert result.success
     meta = materialized(result)
-    assert meta["raw/transactions"]["cards_masked"] == {DAY.isoformat(): planted["count"]}
-    assert meta["raw/surveys"]["cards_masked"] == {DAY.isoformat(): 1}
-    assert meta["raw/clients"]["cards_masked"] == {DAY.isoformat(): 0}
+    assert meta["raw/transactions"]["cards_masked"] == planted["count"]
+    assert meta["raw/surveys"]["cards_masked"] == 1
+    assert meta["raw/clients"]["cards_masked"] == 0
     evaluations = checks(result)
     masked_check = evaluations[("raw/transactions", "card_numbers_masked")]
     assert not masked_check.passed and masked_check.severity == dg.AssetCheckSeverity.WARN
@@ -386,7 +389,9 @@ def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources,
     expected = postings.to_pylist().count(zeroed)
     known = evaluations[("curated/fact_transactions", "fx_rate_known")]
     assert not known.passed and known.metadata["failed"].value == expected > 0
-    assert known.metadata["sample"].value == [{"currency": zeroed, "rows": expected}]
+    assert [r.data for r in known.metadata["sample"].records] == [
+        {"currency": zeroed, "rows": expected}
+    ]
     assert f"(by currency: {zeroed} {expected})" in known.description
     assert {"staged/transactions", "curated/fact_transactions"} <= built(result)
     assert not {"warehouse/fact_transactions", "warehouse/fact_fraudes"} & built(result)
@@ -406,14 +411,15 @@ def test_fx_trouble_stops_what_needs_the_rates_never_the_transactions(resources,
     assert {"warehouse/quarantine_transactions", "warehouse/dim_clients"} <= done
     tx = landed[2].manifest["tables"]["transactions"]
     figures = evaluations[("staged/transactions", "rows_accounted_for")]
-    assert figures.passed and figures.metadata["by_day"].value[days[2].isoformat()] == {
+    assert figures.passed and figures.partition == days[2].isoformat()
+    assert {k: v.value for k, v in figures.metadata.items()} == {
         "manifest": tx["rows"],
         "landed": tx["rows"],
         "staged": tx["expected"]["staged"],
         "quarantined": tx["expected"]["quarantined"],
         "duplicates_dropped": tx["expected"]["duplicates_dropped"],
         "redelivered": 0,  # the simulator's days share no transaction id
-        "accounted_for": True,
+        "unaccounted": 0,
     }
     assert evaluations[("staged/transactions", "amounts_reconcile")].passed
     assert query(

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from bank_assets.builders.assets import raw_asset, staged_assets
-from bank_assets.builders.checks import rows_accounted_for, staging_results
+from bank_assets.builders.checks import accounted_for, staging_results
 from bank_assets.io.lake import day_path
 from bank_assets.model import quality
 from bank_assets.model.sources import SOURCES
@@ -91,7 +91,7 @@ def test_the_eur_limit_follows_the_days_staged_rates(resources, lake, pg_dsn):
     warned = checks[("staged/transactions", LIMIT)]
     assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
     assert warned.metadata["failed"].value == 1
-    (flagged,) = warned.metadata["sample"].value
+    (flagged,) = [r.data for r in warned.metadata["sample"].records]
     assert (flagged["transaction_id"], flagged["currency"]) == (planted["USD"], "USD")
     with psycopg.connect(pg_dsn) as conn:
         (failed,) = conn.execute(
@@ -106,7 +106,7 @@ def test_staging_records_the_verdict_its_check_gives(spark, changes):
     """dq.results' rows_accounted_for row and the blocking check come from one formula."""
     figures = dict(manifest=100, landed=100, staged=90, quarantined=6, duplicates=4)
     o = Outcome(**(figures | changes), rules={"invalid_amount": 6})
-    check = rows_accounted_for("staged/transactions", {DAY: o})
+    check = accounted_for("staged/transactions", DAY, o)
     (recorded, *quarantining) = staging_results(STAGING["transactions"], DAY, o)
     assert recorded.rule_id == check.check_name == quality.ROWS_ACCOUNTED_FOR.id
     assert recorded.passed is check.passed is (o.unaccounted == 0)

@@ -198,7 +198,7 @@ def test_fraud_rate_sanity(alerts, postings, sane):
 
 
 def test_a_currency_without_a_rate_is_fatal_naming_the_currency_and_its_postings():
-    from bank_assets.builders.checks import check_results
+    from bank_assets.builders.checks import evaluation
 
     table = "curated/fact_transactions"
     currencies = ["EUR", "USD", "JPY", "USD", "EUR"]
@@ -224,8 +224,10 @@ def test_a_currency_without_a_rate_is_fatal_naming_the_currency_and_its_postings
     known = results["fx_rate_known"]
     assert (known.severity, known.failed, known.passed) == (quality.FATAL, 3, False)
     assert known.sample == [{"currency": "USD", "rows": 2}, {"currency": "JPY", "rows": 1}]
-    (check,) = [c for c in check_results([known], 0.1) if c.check_name == "fx_rate_known"]
+    check = evaluation(known)
     assert not check.passed and "(by currency: USD 2, JPY 1)" in check.description
+    assert check.partition == DAY.isoformat() and check.blocking
+    assert [r.data for r in check.metadata["sample"].records] == known.sample
     assert [r for r in results.values() if r.failed] == [known]
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from bank_assets.builders.checks import rows_accounted_for
+from bank_assets.builders.checks import accounted_for
 from bank_assets.model import quality
 from bank_assets.model.keys import CURATED_LINEAGE, STAGED_LINEAGE, date_key
 from bank_assets.model.staging import Outcome
@@ -58,10 +58,13 @@ def test_rows_unaccounted_for(changes, unaccounted):
 @pytest.mark.parametrize("changes", [{}, {"staged": 89}, {"manifest": 99}])
 def test_the_check_shows_the_verdict_per_day(changes):
     o = outcome(**changes)
-    check = rows_accounted_for("staged/transactions", {DAY: o})
+    check = accounted_for("staged/transactions", DAY, o)
     assert check.check_name == quality.ROWS_ACCOUNTED_FOR.id
+    assert check.partition == DAY.isoformat() and check.blocking
     assert check.passed is (o.unaccounted == 0)
-    assert check.metadata["by_day"].value == {DAY.isoformat(): o.figures()}
+    figures = {k: v for k, v in o.figures().items() if k != "accounted_for"}
+    assert {k: check.metadata[k].value for k in figures} == figures
+    assert check.metadata["unaccounted"].value == o.unaccounted
     assert (DAY.isoformat() in check.description) is not check.passed
 
 

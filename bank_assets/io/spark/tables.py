@@ -5,13 +5,16 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import re
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
@@ -307,6 +310,24 @@ def _written(lake: Lake, relative: str) -> Written:
 def count_rows(lake: Lake, zone: str, table: str, day: date) -> int:
     """Rows of one day of a lake table, from the Parquet footers (no data is read)."""
     return _parquet_rows(lake, lake.files(day_path(zone, table, day), ".parquet"))
+
+
+def table_rows(lake: Lake, zone: str, table: str) -> int:
+    """Rows of a lake table over all its days, from the Parquet footers of every day folder
+    (one recursive listing, the footers read in parallel: no data is read)."""
+    day_file = re.compile(
+        rf"/{re.escape(zone)}/{re.escape(table)}/year=\d{{4}}/month=\d\d/day=\d\d/[^/]+\.parquet$"
+    )
+    selector = pafs.FileSelector(
+        lake.abspath(f"{zone}/{table}"), recursive=True, allow_not_found=True
+    )
+    infos = [
+        i
+        for i in lake.fs.get_file_info(selector)
+        if i.type == pafs.FileType.File and day_file.search(i.path)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return sum(pool.map(lambda i: _parquet_rows(lake, [i]), infos))
 
 
 def read_day(

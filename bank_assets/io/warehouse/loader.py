@@ -500,6 +500,14 @@ class Warehouse:
             )
             return conn.execute(query).fetchall()
 
+    def count(self, table: WarehouseTable) -> int:
+        """Rows in `table` (every day, every version), counted exactly."""
+        with self.connect() as conn:
+            query = sql.SQL("select count(*) from {}").format(
+                sql.Identifier(table.schema, table.name)
+            )
+            return conn.execute(query).fetchone()[0]
+
     def count_keys(self, table: WarehouseTable, keys: list) -> int:
         """How many of `keys` (values of the table's one-column key) the table holds."""
         with self.connect() as conn:
