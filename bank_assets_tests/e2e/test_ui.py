@@ -4,8 +4,8 @@
 test_running_deployment); two days of different sizes land and run as ONE backfill run; then
 Debian's chromium, driven through its own chromedriver by Selenium, opens the asset graph, the
 Checks tab of staged/transactions and its execution history, and the asset's Partitions tab. What
-the pages show is compared with the landing manifests, and the asset graph is saved to
-docs/asset_graph.png (the README shows it).
+the pages show is compared with the landing manifests; the asset graph and the check history
+are saved to docs/asset_graph.png and docs/check_history.png (the README shows them).
 
 Selenium rather than Playwright: Debian packages chromium with the chromedriver of the same
 version, so nothing is downloaded at test time, while Playwright pins its own browser builds and
@@ -30,7 +30,7 @@ from bank_assets_tests.e2e import test_running_deployment as running
 pytestmark = pytest.mark.slow
 deployment = running.deployment  # one fixture for both deployment tests
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "asset_graph.png"
+DOCS = Path(__file__).resolve().parents[2] / "docs"  # the README shows the screenshots
 WAIT = 60  # seconds for a page to show what is asserted (the data is there before it opens)
 ASSET = "staged/transactions"
 CHECK = "rows_accounted_for"
@@ -134,31 +134,37 @@ def graph_screenshot(chrome, base: str, path: Path) -> None:
     # raw -> staged -> curated, each node's check results loaded ("12 / 12 Passed")
     checks = f"{IN_GRAPH}[text()='Asset checks']/following-sibling::*[contains(., ' / ')]"
     wait(chrome, "the check results of 3 assets", lambda c: len(shown(c, checks)) >= 3)
-    path.parent.mkdir(exist_ok=True)
     assert chrome.save_screenshot(str(path))
 
 
-def check_history(chrome, base: str) -> list[dict[str, str]]:
-    """The rows of the Checks tab's execution history of CHECK, once all show a partition."""
+def check_history(chrome, base: str, executions: int, path: Path) -> list[dict[str, str]]:
+    """The Checks tab's execution history of CHECK (saved to `path`) as (partition, result)."""
     chrome.get(f"{base}/assets/{ASSET}?view=checks&checkDetail={CHECK}")
     tab = wait(
         chrome, "the Execution history tab", lambda c: shown(c, "//*[text()='Execution history']")
     )
     tab[0].click()
+    rows = wait(
+        chrome,
+        f"{executions} executions of {CHECK}",
+        lambda c: (rows := table_rows(c, "Evaluation result")) and len(rows) >= executions and rows,
+    )
+    assert chrome.save_screenshot(str(path))
+    return sorted(
+        (r.get("Partition", "(no Partition column)"), r["Evaluation result"]) for r in rows
+    )
 
-    def by_partition(c):
-        rows = table_rows(c, "Evaluation result")
-        return rows if rows and all(r.get("Partition", "-") != "-" for r in rows) else None
 
-    return wait(chrome, f"{CHECK}'s executions with their partition", by_partition)
-
-
-def partition_rows(chrome, base: str, day: str) -> int:
-    """The row count the Partitions tab shows for `day`'s latest materialization."""
+def partition_figures(chrome, base: str, day: str) -> dict[str, int]:
+    """The row counts the Partitions tab shows for `day`'s latest materialization."""
     chrome.get(f"{base}/assets/{ASSET}?view=partitions&partition={day}")
-    label = "dagster/partition_row_count"
-    count = wait(chrome, f"{day}'s {label}", lambda c: metadata_value(c, label))
-    return int(count.replace(",", ""))
+    labels = ("dagster/partition_row_count", "dagster/row_count")
+    values = wait(
+        chrome,
+        f"{day}'s {' and '.join(labels)}",
+        lambda c: all(v := [metadata_value(c, label) for label in labels]) and v,
+    )
+    return {label: int(v.replace(",", "")) for label, v in zip(labels, values)}
 
 
 def test_ui_shows_each_days_checks_and_rows(deployment, lake):
@@ -179,9 +185,11 @@ def test_ui_shows_each_days_checks_and_rows(deployment, lake):
 
     client._execute("mutation { setNuxSeen }")  # else a newsletter pop-up covers the first page
     with chromium() as chrome:
-        graph_screenshot(chrome, base, SCREENSHOT)
-        rows = check_history(chrome, base)
-        assert sorted((r["Partition"], r["Evaluation result"]) for r in rows) == [
-            (day, "Passed") for day in staged
-        ], rows
-        assert {day: partition_rows(chrome, base, day) for day in staged} == staged
+        graph_screenshot(chrome, base, DOCS / "asset_graph.png")
+        # one result per check and day, each against its day (a range run used to record one)
+        history = check_history(chrome, base, len(days), DOCS / "check_history.png")
+        assert history == [(day, "Passed") for day in staged], history
+        # each day its own rows; dagster/row_count is the whole table's, as Dagster means it
+        shown_rows = {day: partition_figures(chrome, base, day) for day in staged}
+        assert {d: f["dagster/partition_row_count"] for d, f in shown_rows.items()} == staged
+        assert {f["dagster/row_count"] for f in shown_rows.values()} == {sum(staged.values())}
