@@ -168,7 +168,7 @@ def partition_figures(chrome, base: str, day: str) -> dict[str, int]:
 
 
 def test_ui_shows_each_days_checks_and_rows(deployment, lake):
-    client, env, *_ = deployment  # (client, env, ...): what the fixture yields first
+    client, env, *_ = deployment  # the fixture may yield more (the instance DSN)
     base = client._url.removesuffix("/graphql")
     sensor = client._execute(running.SENSOR)["sensorOrError"]
     client._execute(running.STOP, {"id": sensor["id"]})  # only the range run below runs
