@@ -50,8 +50,8 @@ def land(env: dict, day, transactions: int) -> None:
     )
 
 
-def run_range(client, days) -> str:
-    """A backfill of every asset for `days` through the webserver's API; its one run's id."""
+def run_range(client, days) -> None:
+    """A backfill of every asset for `days` through the webserver's API, as the UI launches it."""
     keys = [{"path": n["assetKey"]["path"]} for n in client._execute(running.ASSETS)["assetNodes"]]
     launched = client._execute(
         running.BACKFILL,
@@ -67,7 +67,6 @@ def run_range(client, days) -> str:
     backfill = running.wait_for("the backfill", finished)
     assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
     assert [r["status"] for r in backfill["runs"]] == ["SUCCESS"]  # the range is one run
-    return backfill["runs"][0]["runId"]
 
 
 @contextmanager
@@ -137,7 +136,7 @@ def graph_screenshot(chrome, base: str, path: Path) -> None:
     assert chrome.save_screenshot(str(path))
 
 
-def check_history(chrome, base: str, executions: int, path: Path) -> list[dict[str, str]]:
+def check_history(chrome, base: str, executions: int, path: Path) -> list[tuple[str, str]]:
     """The Checks tab's execution history of CHECK (saved to `path`) as (partition, result)."""
     chrome.get(f"{base}/assets/{ASSET}?view=checks&checkDetail={CHECK}")
     tab = wait(
@@ -183,7 +182,8 @@ def test_ui_shows_each_days_checks_and_rows(deployment, lake):
     }
     assert len(set(staged.values())) == 2, staged
 
-    client._execute("mutation { setNuxSeen }")  # else a newsletter pop-up covers the first page
+    # what its Skip button does, else a newsletter pop-up covers the first page
+    client._execute("mutation { setNuxSeen }")
     with chromium() as chrome:
         graph_screenshot(chrome, base, DOCS / "asset_graph.png")
         # one result per check and day, each against its day (a range run used to record one)
