@@ -9,7 +9,7 @@ TRANSACTIONS ?= 100000
 LOCK := requirements.lock
 LOCK_FLAGS ?=
 
-.PHONY: demo test dev bench status lint stop clean lock
+.PHONY: demo test browser dev bench status lint stop clean lock
 
 # re-run when the dependencies or their pins change
 $(VENV)/.installed: pyproject.toml $(LOCK)
@@ -23,11 +23,19 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 demo: $(VENV)/.installed  ## simulate one day and materialize every asset of it
 	$(BIN)/bank-assets demo $(if $(DATE),--date $(DATE)) --transactions $(TRANSACTIONS)
 
-test: $(VENV)/.installed  ## lint, load the definitions (dg), then the whole suite (slow tests too)
+test: $(VENV)/.installed browser  ## lint, load the definitions (dg), then the whole suite (slow tests too)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DAGSTER_HOME=$$(mktemp -d) VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 	$(BIN)/pytest
+
+# The browser test (bank_assets_tests/e2e/test_ui.py) drives Debian's chromium through the
+# chromedriver of the same package version; installed here, as root, where missing.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  test "$$(id -u)" = 0 || { echo "the browser test needs chromium + chromedriver: run 'make browser' as root"; exit 1; }; \
+	  command -v apt-get >/dev/null || { echo "install chromium and its chromedriver (the browser test needs both)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 dev: $(VENV)/.installed  ## Dagster UI: webserver + daemon on the embedded stack
 	$(BIN)/bank-assets dev
