@@ -104,7 +104,8 @@ SENSOR = """query { sensorOrError(sensorSelector: {repositoryName: "__repository
   repositoryLocationName: "bank_assets", sensorName: "landing_sensor"}) {
   ... on Sensor { id sensorState { status } } } }"""
 STOP = "mutation($id: String) { stopSensor(id: $id) { __typename } }"
-ASSETS = "{ assetNodes { assetKey { path } } }"
+# what the UI's "Materialize all" selects: the built assets (not the observed landing)
+ASSETS = "{ assetNodes { assetKey { path } isMaterializable } }"
 BACKFILL = """mutation($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) { __typename
     ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
@@ -132,7 +133,8 @@ def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn
     client._execute(STOP, {"id": sensor["id"]})
     days = [DAY - timedelta(days=2), DAY - timedelta(days=1)]  # partitions exist up to yesterday
     simulate(env, days[0], days=2)
-    keys = [{"path": n["assetKey"]["path"]} for n in client._execute(ASSETS)["assetNodes"]]
+    nodes = client._execute(ASSETS)["assetNodes"]
+    keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"]]
     launched = client._execute(
         BACKFILL,
         {"params": {"partitionNames": [d.isoformat() for d in days], "assetSelection": keys}},

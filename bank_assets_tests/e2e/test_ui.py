@@ -52,7 +52,8 @@ def land(env: dict, day, transactions: int) -> None:
 
 def run_range(client, days) -> None:
     """A backfill of every asset for `days` through the webserver's API, as the UI launches it."""
-    keys = [{"path": n["assetKey"]["path"]} for n in client._execute(running.ASSETS)["assetNodes"]]
+    nodes = client._execute(running.ASSETS)["assetNodes"]
+    keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"]]
     launched = client._execute(
         running.BACKFILL,
         {"params": {"partitionNames": [d.isoformat() for d in days], "assetSelection": keys}},
