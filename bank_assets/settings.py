@@ -33,6 +33,9 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
   DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
                              `dagster` of the embedded server
+  BANK_ASSETS_BACKFILL_DAEMON  set by `bank-assets backfill` on the `dagster-daemon` it starts
+                             when none runs: the landing sensor then skips (that daemon runs the
+                             backfill, the queue, run monitoring and the failure alerts only)
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class Settings:
     spark_driver_memory: str
     jvm_cache: Path
     alert_webhook: str | None
+    # the daemon `bank-assets backfill` starts for its backfill: automation stays off
+    backfill_daemon: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -104,6 +109,7 @@ class Settings:
                 or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
             ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
+            backfill_daemon=bool(env.get("BANK_ASSETS_BACKFILL_DAEMON")),
         )
 
     @staticmethod
