@@ -231,10 +231,14 @@ class Progress:
         for key, events in by_asset.items():
             days = sorted(e.partition for e in events if e.partition)
             meta = [e.step_materialization_data.materialization.metadata for e in events]
-            rows = sum(_value(m, "dagster/partition_row_count", "dagster/row_count") for m in meta)
+            # each day's own rows where recorded per partition, else the run's (range) total
+            if all("dagster/partition_row_count" in m for m in meta):
+                rows = sum(_value(m, "dagster/partition_row_count") for m in meta)
+            else:
+                rows = max(_value(m, "dagster/row_count") for m in meta)
             seconds = max(_value(m, "seconds") for m in meta)
             when = _days_label(days)
-            self.out(f"  materialized {key:<34}{when:<24}{rows:>10,} rows{seconds:>8.1f}s")
+            self.out(f"  materialized {key:<36} {when:<24}{rows:>10,} rows{seconds:>8.1f}s")
 
 
 def _value(metadata, *keys) -> float:
@@ -261,11 +265,11 @@ def watch(instance, backfill, daemon: Daemon | None) -> list:
         current = instance.get_backfill(backfill.backfill_id)
         runs = backfill_runs(instance, backfill.backfill_id)
         for run in runs:
-            if shown.get(run.run_id) != run.status:
+            progress.poll(run.run_id)
+            if shown.get(run.run_id) != run.status and run.status.value != "NOT_STARTED":
                 shown[run.run_id] = run.status
                 label = run_label(run)
                 print(f"run {run.run_id} {run.status.value.lower()} ({label})", flush=True)
-            progress.poll(run.run_id)
         if current.status in BULK_ACTION_TERMINAL_STATUSES and all(r.is_finished for r in runs):
             print(f"backfill {backfill.backfill_id}: {current.status.value.lower()}", flush=True)
             return runs
@@ -294,7 +298,7 @@ def verdict(dsn: str, run_ids: list[str], days: list[date]) -> dict[date, list[s
     quarantined: dict[date, int] = defaultdict(int)
     for day, table, rule, severity, failed, held in rows:
         if severity == "fatal":
-            failing[day].append(f"{table} {rule} ({failed:,} rows)")
+            failing[day].append(f"{table} {rule} ({failed:,} row(s))")
         elif severity == "warn":
             warned[day] += 1
         else:
