@@ -147,7 +147,9 @@ def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webh
     assert f"day {DAY} is being processed by run the-other-run (started " in told.group(2)
     assert told.group(3) == DAY.isoformat()
     assert checksum(pg_dsn) == before
-    ((kind, run_id, subject, message),) = alerts_of(pg_dsn)
+    alerts = alerts_of(pg_dsn)
+    assert len(alerts) == 1, alerts
+    ((kind, run_id, subject, message),) = alerts
     assert (kind, subject) == ("run_failure", "") and f"for {DAY} failed" in message
     assert told.group(1) == run_id
     assert [(m["kind"], m["run_id"]) for m in received] == [("run_failure", run_id)]

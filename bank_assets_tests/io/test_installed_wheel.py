@@ -112,5 +112,11 @@ def test_an_installed_wheel_finds_its_sql_migrates_and_runs_the_demo(tmp_path, p
         assert re.search(r"^\S*fact_transactions\s+[1-9][\d,]*$", demo.stdout, re.MULTILINE), (
             demo.stdout
         )
+        # its progress (each asset as it materializes), the day's verdict and the run id
+        assert re.search(
+            r"^  materialized warehouse/fact_transactions +2026-11-20 ", demo.stdout, re.M
+        )
+        assert re.search(r"^  2026-11-20  passed", demo.stdout, re.M)
+        assert re.search(r"^run id: \S+$", demo.stdout, re.M)
     finally:
         subprocess.run([*cli, "stop"], cwd=tmp_path, env=demo_env, capture_output=True)
