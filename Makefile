@@ -29,7 +29,8 @@ test: $(VENV)/.installed browser  ## lint, load the definitions (dg), then the w
 	DAGSTER_HOME=$$(mktemp -d) VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 	$(BIN)/pytest
 
-# The browser test (bank_assets_tests/e2e/test_ui.py) drives Debian's chromium through the
+# The browser test (bank_assets_tests/e2e/browser.py, run by test_running_deployment.py) drives
+# Debian's chromium through the
 # chromedriver of the same package version; installed here, as root, where missing.
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \

@@ -37,6 +37,9 @@ Variables (all optional; unset means the embedded default):
                              (webserver, daemon, runs) must see the same value
   DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
                              `dagster` of the embedded server
+  BANK_ASSETS_BACKFILL_DAEMON  set by `bank-assets backfill` on the `dagster-daemon` it starts
+                             when none runs: the landing sensor then skips (that daemon runs the
+                             backfill, the queue, run monitoring and the failure alerts only)
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ class Settings:
     # A read-only command (status, query, dq, ...): an embedded server that the user stopped
     # (`bank-assets stop`) stays stopped; the DSN methods raise EmbeddedPostgresStopped instead.
     keep_stopped: bool = False
+    # the daemon `bank-assets backfill` starts for its backfill: automation stays off
+    backfill_daemon: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, keep_stopped: bool = False) -> Settings:
@@ -131,6 +136,7 @@ class Settings:
             ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
             keep_stopped=keep_stopped,
+            backfill_daemon=bool(env.get("BANK_ASSETS_BACKFILL_DAEMON")),
         )
 
     @staticmethod

@@ -1,7 +1,8 @@
 """`bank-assets`: simulate landing days, run the pipeline, inspect the warehouse, benchmark.
 
 Operator commands (operate.py):
-bank-assets backfill --start D [--end D2]           materialize days D..D2 as one run
+bank-assets backfill --start D [--end D2] [--no-wait]  a Dagster backfill of days D..D2
+bank-assets backfill --failed                       re-run what the last backfill left
 bank-assets status [--json]                         warehouse tables: rows per partition
 bank-assets query --list                            the analyst questions
 bank-assets query NAME [--date D]                   answer one for a day
@@ -140,9 +141,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=at_least(0), default=42)
     s.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("backfill", help="materialize every asset for a range of days, one run")
-    s.add_argument("--start", type=date.fromisoformat, required=True)
+    s = sub.add_parser(
+        "backfill", help="a Dagster backfill of every asset for days, through the run queue"
+    )
+    s.add_argument("--start", type=date.fromisoformat)
     s.add_argument("--end", type=date.fromisoformat, help="last day, inclusive (default: start)")
+    s.add_argument(
+        "--failed",
+        action="store_true",
+        help="re-run what the latest unfinished backfill left: its failed days in full, and "
+        "on its good days only what it did not materialize",
+    )
+    s.add_argument("--no-wait", action="store_true", help="print the backfill id and return")
     s.set_defaults(func=cmd_backfill)
 
     s = sub.add_parser("status", help="warehouse tables: rows per loaded partition")

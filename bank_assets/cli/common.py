@@ -1,5 +1,6 @@
-"""What operator and developer commands share: the Dagster home, running days as one run in an
-instance, the alerts of a failed run, the figures of a run, DSNs fit to print."""
+"""What operator and developer commands share: the Dagster home, the workspace the Dagster
+processes load, running days as one run in this process, the alerts of a failed run, the
+figures of a run, DSNs fit to print."""
 
 from __future__ import annotations
 
@@ -38,30 +39,61 @@ def redacted(dsn: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", dsn)
 
 
-def run_days(instance, start: date, end: date, log_level: str = "INFO"):
-    """Materialize every asset for days start..end as one run (single-run backfill).
+def workspace_target() -> list[str]:
+    """The code location `dagster dev` and `dagster-daemon run` load: the checkout's
+    workspace.yaml, or the module (an installed package ships no workspace.yaml)."""
+    from bank_assets.settings import CHECKOUT, PROJECT_ROOT
 
-    A failed run writes its failure alerts as the daemon's sensor does for its runs (dq.alerts
-    and the webhook), then exits with what failed."""
+    if CHECKOUT:
+        return ["-w", str(PROJECT_ROOT / "workspace.yaml")]
+    return ["-m", "bank_assets.definitions"]
+
+
+def run_days(instance, start: date, end: date, log_level: str = "INFO", progress: bool = False):
+    """Materialize every asset for days start..end as one run in this process (demo, bench).
+
+    With `progress`, each asset is printed as it materializes (read from the instance's event
+    log while the run goes on). A failed run writes its failure alerts as the daemon's sensor
+    does for its runs (dq.alerts and the webhook), then exits with what failed."""
+    import threading
+
+    from dagster._core.utils import make_new_run_id
+
+    from bank_assets.cli.backfill import Progress
     from bank_assets.definitions import defs
 
     job = defs().resolve_job_def(JOB)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_id = make_new_run_id()
     if start == end:
-        result = job.execute_in_process(
-            run_config=config,
-            instance=instance,
-            partition_key=start.isoformat(),
-            raise_on_error=False,
-        )
+        kwargs = {"partition_key": start.isoformat()}
     else:
-        tags = {
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
+        kwargs = {
+            "tags": {
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+            }
         }
+    done = threading.Event()
+
+    def show() -> None:
+        printer = Progress(instance, lambda line: print(line, flush=True))
+        while not done.wait(1.0):
+            if instance.has_run(run_id):
+                printer.poll(run_id)
+        printer.poll(run_id)
+
+    watcher = threading.Thread(target=show, daemon=True) if progress else None
+    if watcher:
+        watcher.start()
+    try:
         result = job.execute_in_process(
-            run_config=config, instance=instance, tags=tags, raise_on_error=False
+            run_config=config, instance=instance, run_id=run_id, raise_on_error=False, **kwargs
         )
+    finally:
+        done.set()
+        if watcher:
+            watcher.join()
     if not result.success:
         raise SystemExit(failed_run(instance, result))
     return result
@@ -69,8 +101,6 @@ def run_days(instance, start: date, end: date, log_level: str = "INFO"):
 
 def failed_run(instance, result) -> str:
     """Write the failure alerts of a failed in-process run; what to tell the user."""
-    import dagster as dg
-
     from bank_assets.builders.alerts import alert_failed_run
     from bank_assets.io.alerts import AlertDeliveryError
     from bank_assets.io.warehouse.loader import Warehouse, WarehouseError
@@ -78,20 +108,13 @@ def failed_run(instance, result) -> str:
     from bank_assets.resources import AlertsResource
 
     run = instance.get_run_by_id(result.run_id)
-    failure = next(
-        (e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE), None
-    )
     steps = result.get_step_failure_events()
-    errors = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in steps]
-    if not errors and failure and failure.event_specific_data and failure.event_specific_data.error:
-        errors.append(_root_cause(failure.event_specific_data.error))  # before any step
-    message = failure.message if failure else "the run did not succeed"
-    told = f"run {run.run_id} failed: " + ("; ".join(errors) or message)
+    told = f"run {run.run_id} failed: {run_errors(instance, run.run_id)}"
     try:
         alert_failed_run(
             instance,
             run,
-            message,
+            _run_failure_message(instance, run.run_id),
             [e.step_key for e in steps],
             Warehouse(Settings.from_env().dsn()),
             AlertsResource().webhook,
@@ -99,6 +122,37 @@ def failed_run(instance, result) -> str:
     except (WarehouseError, MigrationError, AlertDeliveryError) as e:
         return f"{told}\nits failure alert was not delivered: {e}"
     return f"{told}\nfailure alert written to dq.alerts"
+
+
+def run_errors(instance, run_id: str) -> str:
+    """What failed in a run, from the instance's event log: each failed step and the root
+    cause of its error, or the run's own error when it failed before any step."""
+    import dagster as dg
+
+    records = instance.get_records_for_run(
+        run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
+    ).records
+    events = [r.event_log_entry.dagster_event for r in records]
+    errors = [
+        f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
+        for e in events
+        if e.event_type == dg.DagsterEventType.STEP_FAILURE
+    ]
+    failure = next((e for e in events if e.event_type == dg.DagsterEventType.RUN_FAILURE), None)
+    if not errors and failure and failure.event_specific_data and failure.event_specific_data.error:
+        errors.append(_root_cause(failure.event_specific_data.error))  # before any step
+    return "; ".join(errors) or _run_failure_message(instance, run_id)
+
+
+def _run_failure_message(instance, run_id: str) -> str:
+    import dagster as dg
+
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    return (
+        records[-1].event_log_entry.dagster_event.message
+        if records
+        else ("the run did not succeed")
+    )
 
 
 def _root_cause(error) -> str:

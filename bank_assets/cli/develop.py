@@ -13,14 +13,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bank_assets.cli.backfill import verdict
 from bank_assets.cli.common import (
     asset_figures,
     checks_seconds,
     prepare_dagster_home,
     redacted,
     run_days,
+    workspace_target,
 )
-from bank_assets.settings import CHECKOUT, PROJECT_ROOT, Settings
+from bank_assets.settings import Settings
 
 
 def _progress(enabled: bool):
@@ -102,9 +104,9 @@ def cmd_demo(args) -> int:
     simulate(lake, args.date, 1, args.transactions, args.seed)
     t1 = time.perf_counter()
     prepare_dagster_home(settings)
-    print("materializing every asset of the partition (Spark, then PostgreSQL) ...")
+    print("materializing every asset of the partition (Spark, then PostgreSQL) ...", flush=True)
     with dg.DagsterInstance.get() as instance:
-        result = run_days(instance, args.date, args.date, log_level="WARNING")
+        result = run_days(instance, args.date, args.date, log_level="WARNING", progress=True)
     t2 = time.perf_counter()
     demo_summary(result, settings, args.date)
     print(
@@ -114,6 +116,8 @@ def cmd_demo(args) -> int:
         f"\nUI:        make dev, then open http://localhost:3000 (asset graph, runs, metadata)"
         f"\nquality:   .venv/bin/bank-assets dq --date {args.date} (checks and quarantine)"
     )
+    verdict(settings.dsn(), [result.run_id], [args.date])
+    print(f"run id: {result.run_id}")
     return 0
 
 
@@ -209,13 +213,7 @@ def cmd_dev(args) -> int:
     settings = Settings.from_env()
     prepare_dagster_home(settings)
     settings.dsn()
-    # an installed package ships no workspace.yaml: the module then
-    target = (
-        ["-w", str(PROJECT_ROOT / "workspace.yaml")]
-        if CHECKOUT
-        else ["-m", "bank_assets.definitions"]
-    )
-    cmd = ["dagster", "dev", *target, "-h", args.host]
+    cmd = ["dagster", "dev", *workspace_target(), "-h", args.host]
     cmd += ["-p", str(args.port)]
     print(
         f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"

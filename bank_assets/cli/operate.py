@@ -8,29 +8,60 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
-from bank_assets.cli.common import prepare_dagster_home, redacted, run_days
+from bank_assets.cli.common import prepare_dagster_home, redacted
 from bank_assets.settings import ConfigurationError, Settings
 
 
 def cmd_backfill(args) -> int:
-    """Days start..end as one run in the Dagster instance (it shows in the UI)."""
+    """Days start..end (or, with --failed, what the latest unfinished backfill left) as a backfill
+    in the Dagster instance: on the UI's Backfills page, its runs through the run queue; watched
+    until it ends unless --no-wait (bank_assets/cli/backfill.py)."""
     import dagster as dg
 
+    from bank_assets.cli import backfill as bf
+    from bank_assets.io.warehouse.loader import Warehouse
+
+    if args.failed and args.start:
+        raise SystemExit("--failed re-runs the latest unfinished backfill: no --start/--end")
+    if not args.failed and not args.start:
+        raise SystemExit("backfill needs --start (and --end) or --failed")
+    settings = Settings.from_env()
+    days = [] if args.failed else _landed_days(settings, args.start, args.end or args.start)
+    prepare_dagster_home(settings)
+    dsn = settings.dsn()
+    Warehouse(dsn).apply_ddl()  # dq.results and dq.alerts exist for the verdict
+    with dg.DagsterInstance.get() as instance:
+        if args.failed:
+            backfill = _submit_what_is_left(instance, settings, dsn)
+        else:
+            backfill = bf.submit_days(instance, days, title=f"bank-assets {days[0]} to {days[-1]}")
+            print(
+                f"backfill {backfill.backfill_id} submitted: every asset for "
+                f"{days[0]}..{days[-1]} (the UI's Backfills page shows it)",
+                flush=True,
+            )
+        if args.no_wait:
+            if not bf.daemon_alive(instance):
+                print("no Dagster daemon is running: the backfill starts with `bank-assets dev`")
+            return 0
+        daemon = bf.Daemon(instance, settings.dagster_home() / "daemon.log")
+        return bf.wait_and_report(instance, backfill, dsn, daemon)
+
+
+def _landed_days(settings: Settings, start, end) -> list:
+    """start..end, refused unless every day is a partition and has landed."""
     from bank_assets.builders.partitions import partition_exists
     from bank_assets.io.lake import Lake
 
-    start, end = args.start, args.end or args.start
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     future = [d.isoformat() for d in days if not partition_exists(d)]
     if future:
         raise SystemExit(f"not partitions (yet): {', '.join(future)}; a day is one once it is over")
-    settings = Settings.from_env()
     landed = set(Lake(settings.lake_config).manifest_days())
     missing = [d.isoformat() for d in days if d not in landed]
     if missing:
@@ -38,14 +69,32 @@ def cmd_backfill(args) -> int:
             f"not landed (no manifest), nothing was run: {', '.join(missing)}. "
             "Land them first, e.g. `bank-assets simulate --date DAY`."
         )
-    prepare_dagster_home(settings)
-    with dg.DagsterInstance.get() as instance:
-        started = time.perf_counter()
-        result = run_days(instance, start, end)
-    print(
-        f"run {result.run_id}: {start}..{end} materialized in {time.perf_counter() - started:.1f}s"
+    return days
+
+
+def _submit_what_is_left(instance, settings: Settings, dsn: str):
+    from bank_assets.cli import backfill as bf
+
+    parent = bf.latest_unfinished(instance)
+    if parent is None:
+        raise SystemExit("no backfill to re-run: every backfill succeeded or was re-run")
+    failed = bf.failed_days_of(instance, parent, dsn)
+    if failed:
+        _landed_days(settings, failed[0], failed[-1])  # redelivered since? still landed
+    subset = bf.what_is_left(instance, parent, failed)
+    if subset.is_empty:
+        raise SystemExit(f"backfill {parent.backfill_id} left nothing to re-run")
+    backfill = bf.submit_subset(
+        instance, subset, parent, title=f"bank-assets re-run of {parent.backfill_id}"
     )
-    return 0
+    print(
+        f"backfill {backfill.backfill_id} submitted: re-runs backfill {parent.backfill_id}'s "
+        f"failed days {', '.join(map(str, failed)) or '(none)'} in full and, on its good days, "
+        f"only what it did not materialize ({subset.num_partitions_and_non_partitioned_assets} "
+        "asset partitions in all)",
+        flush=True,
+    )
+    return backfill
 
 
 def _looking() -> Settings:

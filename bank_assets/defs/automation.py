@@ -12,6 +12,7 @@ from bank_assets.io.lake import ManifestError, parse_manifest
 from bank_assets.io.landing import listed_rows
 from bank_assets.model.sources import SOURCES
 from bank_assets.resources import LakeResource
+from bank_assets.settings import Settings
 
 
 @dg.sensor(
@@ -32,6 +33,8 @@ from bank_assets.resources import LakeResource
     ),
 )
 def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+    if Settings.from_env().backfill_daemon:  # cursor kept: the deployment's daemon goes on
+        return dg.SensorResult(skip_reason="a daemon started for a CLI backfill only")
     # Cursor: {"days": {day: {"mtime": ns, "size": bytes, "sha256": hex}}}; a manifest is read
     # again only when its listing (time, size) changes.
     seen = json.loads(context.cursor or "{}").get("days", {})

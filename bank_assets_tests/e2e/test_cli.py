@@ -1,4 +1,5 @@
-"""The command line as a user runs it: simulate, backfill, status --json, bench --json."""
+"""The command line as a user runs it: simulate, backfill (a Dagster backfill, run by the daemon
+it starts), status --json, bench --json."""
 
 from __future__ import annotations
 
@@ -54,7 +55,20 @@ def test_simulate_backfill_and_status(home):
     refused = cli("backfill", "--start", DAY.isoformat(), "--end", future, env=home, ok=False)
     assert refused.returncode != 0 and f"{future}; a day is one once it is over" in refused.stderr
     out = cli("backfill", "--start", DAY.isoformat(), env=home)
-    assert f"{DAY}..{DAY} materialized" in out.stdout
+    # a Dagster backfill: no daemon runs here, so the command starts one for its duration
+    backfill = re.search(r"^backfill (\w+) submitted: every asset for ", out.stdout, re.M)
+    assert backfill and "starting `dagster-daemon run` for this backfill" in out.stdout
+    assert f"backfill {backfill.group(1)}: completed_success" in out.stdout
+    assert re.search(rf"^  materialized warehouse/fact_transactions +{DAY} ", out.stdout, re.M)
+    assert re.search(rf"^  {DAY}  passed", out.stdout, re.M)  # the day's data-quality verdict
+    (run_id,) = re.findall(r"^runs: (\S+)$", out.stdout, re.M)
+    # the instance (here in the same database) holds the backfill and its run; the daemon is gone
+    assert query(home["BANK_ASSETS_PG_DSN"], "select key, status from bulk_actions") == [
+        (backfill.group(1), "COMPLETED_SUCCESS")
+    ]
+    tags = "select value from run_tags where run_id = %s and key = 'dagster/backfill'"
+    assert query(home["BANK_ASSETS_PG_DSN"], tags, (run_id,)) == [(backfill.group(1),)]
+    assert query(home["BANK_ASSETS_PG_DSN"], "select count(*) from daemon_heartbeats") == [(0,)]
     status = json.loads(cli("status", "--json", env=home).stdout)
     fact = status["tables"]["fact_transactions"]
     assert fact["rows"] == fact["partitions"][DAY.isoformat()] > 0
@@ -123,14 +137,28 @@ def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webh
             ok=False,
         )
     assert out.returncode == 1
-    told = out.stderr.rsplit("\nrun ", 1)[1]  # the last lines: what the command says
-    assert f"day {DAY} is being processed by run the-other-run (started " in told
-    assert told.endswith("failure alert written to dq.alerts\n")
+    # what the command says: each failed run of the backfill, its error and its alert
+    told = re.findall(
+        r"^run (\S+) failed: (.*)\nfailure alert written to dq.alerts$", out.stderr, re.M
+    )
+    assert told, out.stderr[-3000:]
+    assert re.search(rf"^backfill \w+ completed_failed; failed days: {DAY}\. ", out.stderr, re.M)
+    for _, error in told:
+        assert f"day {DAY} is being processed by run the-other-run (started " in error
     assert checksum(pg_dsn) == before
-    ((kind, run_id, subject, message),) = alerts_of(pg_dsn)
-    assert (kind, subject) == ("run_failure", "") and f"for {DAY} failed" in message
-    assert told.startswith(f"{run_id} failed: ")
-    assert [(m["kind"], m["run_id"]) for m in received] == [("run_failure", run_id)]
+    # A refusal is no data-quality failure (no step ran): the instance may retry the run once
+    # (run_retries), refused again; each attempt alerts once, row and webhook.
+    runs = [run_id for run_id, _ in told]
+    assert len(runs) in (1, 2)
+    if len(runs) == 2:
+        parent = "select value from run_tags where run_id = %s and key = 'dagster/parent_run_id'"
+        assert query(pg_dsn, parent, (runs[1],)) == [(runs[0],)]
+    alerts = alerts_of(pg_dsn)
+    assert [(kind, run_id, subject) for kind, run_id, subject, _ in alerts] == [
+        ("run_failure", run_id, "") for run_id in runs
+    ]
+    assert all(f"for {DAY} failed" in message for *_, message in alerts)
+    assert [(m["kind"], m["run_id"]) for m in received] == [("run_failure", r) for r in runs]
 
 
 def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
@@ -161,6 +189,10 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
         )
         assert out.returncode == 1 and told, out.stderr[-3000:]
         assert "rows_accounted_for" in told.group(2)
+        assert f"failed days: {DAY}. " in out.stderr
+        assert re.search(
+            rf"^  {DAY}  FAILED staged/transactions rows_accounted_for", out.stdout, re.M
+        )
         runs.append(told.group(1))
         warnings = [a[2] for a in alerts_of(pg_dsn) if a[0] == "rule_warning"]
         assert len(warnings) == len(set(warnings))
@@ -174,3 +206,7 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
     ]
     assert alerts[1][2] == f"staged/transactions:rows_accounted_for:{DAY}"
     assert query(pg_dsn, kept, (previous,)) == before
+    # a data-quality failure is not retried by the instance (run_retries, dagster.yaml): no
+    # run has a parent run
+    retried = "select count(*) from run_tags where key = 'dagster/parent_run_id'"
+    assert query(pg_dsn, retried) == [(0,)]

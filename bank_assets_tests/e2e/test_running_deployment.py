@@ -2,13 +2,18 @@
 
 Landing a day makes it reach the warehouse with no further action (landing sensor -> queued run
 -> daemon), and a 2-day backfill launched through the webserver's GraphQL API completes as one
-run, whose asset check results read back through the same API. Real S3 endpoint, real
-PostgreSQL (also the Dagster instance storage), real Spark.
+run, whose asset check results read back through the same API. Then `bank-assets backfill`
+against the running deployment: its backfills are the instance's, their runs wait in the run
+queue behind a running run, a day failing a blocking check fails the range (named, alerted once,
+not retried), and `--failed` targets what that backfill left. Real S3 endpoint, real PostgreSQL
+(also the Dagster instance storage), real Spark.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,8 +23,11 @@ from datetime import date, timedelta
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
+from bank_assets.io.lake import Lake
+from bank_assets.settings import Settings
 from bank_assets_tests.builders import query
 from bank_assets_tests.conftest import DAY, _free_port
+from bank_assets_tests.e2e import browser
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 600
@@ -77,7 +85,7 @@ def deployment(tmp_path, s3_env, s3_lake_url, pg_dsn, pg_data):
 
     try:
         wait_for("the webserver", ready, timeout=180)
-        yield client, env
+        yield client, env, instance_dsn
     finally:
         os.killpg(server.pid, signal.SIGINT)
         try:
@@ -87,11 +95,11 @@ def deployment(tmp_path, s3_env, s3_lake_url, pg_dsn, pg_data):
         log.close()
 
 
-def simulate(env, day, days: int = 1) -> None:
+def simulate(env, day, days: int = 1, transactions: int = 400) -> None:
     subprocess.run(
         [
             *(sys.executable, "-m", "bank_assets.cli", "simulate", "--date", day.isoformat()),
-            *("--days", str(days), "--transactions", "400"),
+            *("--days", str(days), "--transactions", str(transactions)),
         ],
         env=env,
         check=True,
@@ -119,8 +127,8 @@ MATERIALIZATIONS = """query($keys: [String!]) { assetOrError(assetKey: {path: ["
 # (the fact's rows per day: dagster/partition_row_count; in the table: dagster/row_count)
 
 
-def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn):
-    client, env = deployment
+def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn, monkeypatch):
+    client, env, instance_dsn = deployment
     sensor = client._execute(SENSOR)["sensorOrError"]
     assert sensor["sensorState"]["status"] == "RUNNING"  # on by default
 
@@ -132,7 +140,9 @@ def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn
     # 2. A 2-day backfill from the UI's API (sensor stopped so only the backfill runs).
     client._execute(STOP, {"id": sensor["id"]})
     days = [DAY - timedelta(days=2), DAY - timedelta(days=1)]  # partitions exist up to yesterday
-    simulate(env, days[0], days=2)
+    # each day another size, so that a range total cannot pass for a day's count
+    simulate(env, days[0], transactions=550)
+    simulate(env, days[1], transactions=700)
     nodes = client._execute(ASSETS)["assetNodes"]
     keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"]]
     launched = client._execute(
@@ -172,3 +182,115 @@ def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn
         day = date.fromisoformat(materialization["partition"])
         assert entries["dagster/partition_row_count"] == counts[day]
         assert entries["dagster/row_count"] == rows + sum(counts.values())  # the whole table
+
+    # 4b. The same in a real browser: the Checks and Partitions tabs, screenshots for the README.
+    lake = Lake(Settings.from_env(env).lake_config)
+    browser.review(client, lake, [DAY, *days])
+
+    # 5. Command-line backfills through the deployment's queue (its daemon: the CLI starts none).
+    cli_backfills(env, pg_dsn, instance_dsn, monkeypatch)
+
+
+def cli_backfills(env, pg_dsn, instance_dsn, monkeypatch):
+    from bank_assets.cli.backfill import asset_graph
+
+    good, bad = DAY - timedelta(days=5), [DAY - timedelta(days=4), DAY - timedelta(days=3)]
+    simulate(env, good, days=3)  # good, bad[0], bad[1]
+    lake = Lake(Settings.from_env(env).lake_config)
+    delivered = lake.read_manifest(bad[1])
+    broken = json.loads(json.dumps(delivered))
+    broken["tables"]["transactions"]["rows"] += 1  # one line announced, never delivered: fatal
+    lake.write_bytes(f"landing/manifests/{bad[1]}.json", json.dumps(broken).encode())
+    command = [sys.executable, "-m", "bank_assets.cli", "backfill"]
+    ranged = subprocess.Popen(
+        [*command, "--start", bad[0].isoformat(), "--end", bad[1].isoformat()],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = time.monotonic()
+    out = subprocess.run(
+        [*command, "--start", good.isoformat(), "--no-wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert time.monotonic() - started < 90  # returned at once: the CLI's start-up, no run
+    good_id = re.search(r"^backfill (\w+) submitted: ", out.stdout, re.M).group(1)
+    assert "no Dagster daemon is running" not in out.stdout
+
+    dsn = instance_dsn
+    runs = """select r.run_id, r.status, t.value from runs r join run_tags t
+      on t.run_id = r.run_id and t.key = 'dagster/backfill'"""
+    most_started = 0
+
+    def one_running_one_queued():
+        nonlocal most_started
+        rows = query(dsn, runs)
+        statuses = {(status, backfill == good_id) for _, status, backfill in rows}
+        most_started = max(most_started, sum(status == "STARTED" for _, status, _ in rows))
+        # both backfills have their run: one runs, the other waits in the queue
+        return {("STARTED", True), ("QUEUED", False)} <= statuses or {
+            ("STARTED", False),
+            ("QUEUED", True),
+        } <= statuses
+
+    wait_for("one run started, the other queued", one_running_one_queued, every=1.0)
+    stdout, stderr = ranged.communicate(timeout=TIMEOUT)
+    assert most_started == 1
+    assert ranged.returncode == 1, stderr[-3000:]
+    assert f"failed days: {bad[1]}. Re-run them with `bank-assets backfill --failed`" in stderr
+    assert re.search(rf"^  {bad[0]}  passed", stdout, re.M)
+    assert re.search(rf"^  {bad[1]}  FAILED staged/transactions rows_accounted_for", stdout, re.M)
+    assert "failure alert written to dq.alerts" in stderr
+    ranged_id = re.search(r"^backfill (\w+) submitted: ", stdout, re.M).group(1)
+    (run_id,) = [r for r, _, b in query(dsn, runs) if b == ranged_id]
+    # alerted once (the deployment's failure sensor), never retried (no run has a parent run)
+    alerts = "select kind, subject from dq.alerts where run_id = %s and kind <> 'rule_warning'"
+    (check, check_subject), run_failure = sorted(query(pg_dsn, alerts, (run_id,)))
+    assert check == "check_failure" and run_failure == ("run_failure", "")
+    # the day, or the range ending with it where a check records one result for the range
+    assert check_subject.startswith("staged/transactions:rows_accounted_for:")
+    assert check_subject.endswith(bad[1].isoformat())
+    retried = "select count(*) from run_tags where key = 'dagster/parent_run_id'"
+    assert query(dsn, retried) == [(0,)]
+    wait_for("the good day in the warehouse", lambda: fact_rows(pg_dsn, good))
+
+    # 6. The day is redelivered; --failed re-runs it in full, and on the good day only what the
+    # failed backfill did not materialize (downstream of the failed check).
+    lake.write_bytes(f"landing/manifests/{bad[1]}.json", json.dumps(delivered).encode())
+    out = subprocess.run(
+        [*command, "--failed", "--no-wait"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"re-runs backfill {ranged_id}'s failed days {bad[1]} in full" in out.stdout
+    again_id = re.search(r"^backfill (\w+) submitted: ", out.stdout, re.M).group(1)
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_PG_URL", env["DAGSTER_PG_URL"])
+    graph = asset_graph()
+    home = os.path.join(env["BANK_ASSETS_HOME"], "dagster")
+    with dg.DagsterInstance.from_config(home) as instance:
+        failed = instance.get_backfill(ranged_id).get_asset_backfill_data(graph)
+        again = instance.get_backfill(again_id)
+        assert again.tags["dagster/parent_backfill_id"] == ranged_id
+        target = again.get_asset_backfill_data(graph).target_subset
+    pairs = {
+        (ap.asset_key.to_user_string(), ap.partition_key)
+        for ap in target.iterate_asset_partitions()
+    }
+    everything = {k.to_user_string() for k in graph.materializable_asset_keys}
+    done_on_good_day = {
+        ap.asset_key.to_user_string()
+        for ap in failed.materialized_subset.iterate_asset_partitions()
+        if ap.partition_key == bad[0].isoformat()
+    }
+    assert {k for k, d in pairs if d == bad[1].isoformat()} == everything
+    assert {k for k, d in pairs if d == bad[0].isoformat()} == everything - done_on_good_day
+    assert {d for _, d in pairs} == {bad[0].isoformat(), bad[1].isoformat()}
+    assert "raw/transactions" in done_on_good_day and "warehouse/fact_transactions" not in (
+        done_on_good_day
+    )

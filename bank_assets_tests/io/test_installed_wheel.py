@@ -114,5 +114,11 @@ def test_an_installed_wheel_finds_its_sql_migrates_and_runs_the_demo(tmp_path, p
         table = re.search(r"^fact_transactions\s+([\d,]+)\s+([\d,]+)\s", demo.stdout, re.M)
         assert lake_rows and table, demo.stdout
         assert table.group(1) == table.group(2) == lake_rows.group(1), demo.stdout
+        # its progress (each asset as it materializes), the day's verdict and the run id
+        assert re.search(
+            r"^  materialized warehouse/fact_transactions +2026-11-20 ", demo.stdout, re.M
+        )
+        assert re.search(r"^  2026-11-20  passed", demo.stdout, re.M)
+        assert re.search(r"^run id: \S+$", demo.stdout, re.M)
     finally:
         subprocess.run([*cli, "stop"], cwd=tmp_path, env=demo_env, capture_output=True)

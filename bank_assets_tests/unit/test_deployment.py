@@ -270,3 +270,28 @@ def test_the_image_installs_the_locked_versions_from_files_that_exist():
     assert "requirements.lock" in sources
     missing = [s for s in sources if not (PROJECT_ROOT / s).exists()]
     assert not missing, f"the Dockerfile copies files that are not in the repository: {missing}"
+
+
+def test_the_instance_queues_one_run_at_a_time_and_bounds_it(tmp_path):
+    """dagster.yaml loads as Dagster reads it (storage swapped for a local one): the run queue
+    starts one run at a time and one run per day, a failed asset or check is not retried (only a
+    crashed run worker is), and run monitoring ends a run that outlives its maximum runtime."""
+    import dagster as dg
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    assert "run_coordinator" not in config  # the `concurrency:` block replaces it
+    config["storage"] = {"sqlite": {"base_dir": str(tmp_path / "storage")}}
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_concurrent_runs == 1
+        assert queue.tag_concurrency_limits == [
+            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        assert instance.run_retries_retry_on_asset_or_op_failure is False
+        assert instance.run_monitoring_enabled
+        # longer than a month's range of 1M-transaction days (~95 s each), bounded all the same
+        assert 30 * 95 < instance.run_monitoring_max_runtime_seconds <= 4 * 3600
