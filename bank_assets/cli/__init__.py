@@ -144,8 +144,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "backfill", help="a Dagster backfill of every asset for days, through the run queue"
     )
-    s.add_argument("--start", type=date.fromisoformat)
-    s.add_argument("--end", type=date.fromisoformat, help="last day, inclusive (default: start)")
+    s.add_argument("--start", type=day_type, help="first day, YYYY-MM-DD")
+    s.add_argument("--end", type=day_type, help="last day, inclusive (default: start)")
     s.add_argument(
         "--failed",
         action="store_true",

@@ -53,15 +53,16 @@ def cmd_backfill(args) -> int:
 
 def _landed_days(settings: Settings, start, end) -> list:
     """start..end, refused unless every day is a partition and has landed."""
-    from bank_assets.builders.partitions import partition_exists
+    from bank_assets.builders.partitions import not_a_partition
     from bank_assets.io.lake import Lake
 
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    future = [d.isoformat() for d in days if not partition_exists(d)]
-    if future:
-        raise SystemExit(f"not partitions (yet): {', '.join(future)}; a day is one once it is over")
+    refused = {d: why for d in days if (why := not_a_partition(d))}
+    if refused:
+        listed = "; ".join(f"{d}: {why}" for d, why in refused.items())
+        raise SystemExit(f"not partitions, nothing was run: {listed}")
     landed = set(Lake(settings.lake_config).manifest_days())
     missing = [d.isoformat() for d in days if d not in landed]
     if missing:
