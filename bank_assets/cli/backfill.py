@@ -19,11 +19,12 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from bank_assets.cli.common import run_errors, workspace_target
+from bank_assets.cli.progress import Progress
 
 POLL_SECONDS = 2.0
 # A daemon is alive when its heartbeat (every 30 s) is this recent: a stopped `bank-assets dev`
@@ -203,55 +204,6 @@ class Daemon:
             self.process.wait()
         self.instance.wipe_daemon_heartbeats()
         self.process = None
-
-
-class Progress:
-    """Prints a run's materializations as they reach the instance's event log: one line per
-    asset (its days, rows, seconds)."""
-
-    def __init__(self, instance, out: Callable[[str], None] = print):
-        self.instance, self.out, self.cursors = instance, out, {}
-
-    def poll(self, run_id: str) -> None:
-        import dagster as dg
-
-        connection = self.instance.get_records_for_run(
-            run_id,
-            cursor=self.cursors.get(run_id),
-            of_type={dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.STEP_FAILURE},
-        )
-        self.cursors[run_id] = connection.cursor
-        by_asset: dict[str, list] = defaultdict(list)
-        for record in connection.records:
-            event = record.event_log_entry.dagster_event
-            if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-                self.out(f"  failed       {event.step_key}")
-                continue
-            by_asset[event.asset_key.to_user_string()].append(event)
-        for key, events in by_asset.items():
-            days = sorted(e.partition for e in events if e.partition)
-            meta = [e.step_materialization_data.materialization.metadata for e in events]
-            # each day's own rows where recorded per partition, else the run's (range) total
-            if all("dagster/partition_row_count" in m for m in meta):
-                rows = sum(_value(m, "dagster/partition_row_count") for m in meta)
-            else:
-                rows = max(_value(m, "dagster/row_count") for m in meta)
-            seconds = max(_value(m, "seconds") for m in meta)
-            when = _days_label(days)
-            self.out(f"  materialized {key:<36} {when:<24}{rows:>10,} rows{seconds:>8.1f}s")
-
-
-def _value(metadata, *keys) -> float:
-    for key in keys:
-        if key in metadata and metadata[key].value is not None:
-            return metadata[key].value
-    return 0
-
-
-def _days_label(days: list[str]) -> str:
-    if len(days) > 2:
-        return f"{days[0]}..{days[-1]}"
-    return ", ".join(days)
 
 
 def watch(instance, backfill, daemon: Daemon | None) -> list:

@@ -59,7 +59,7 @@ def run_days(instance, start: date, end: date, log_level: str = "INFO", progress
 
     from dagster._core.utils import make_new_run_id
 
-    from bank_assets.cli.backfill import Progress
+    from bank_assets.cli.progress import Progress
     from bank_assets.definitions import defs
 
     job = defs().resolve_job_def(JOB)
