@@ -9,6 +9,7 @@ from bank_assets.builders.alerts import alert_failed_run
 from bank_assets.defs.freshness import CHECK_KEYS, DEADLINE, expected_day
 from bank_assets.io.alerts import Alert, raise_alert
 from bank_assets.resources import AlertsResource, WarehouseResource
+from bank_assets.settings import Settings
 
 
 @dg.run_failure_sensor(
@@ -41,6 +42,8 @@ def failure_alerts(
 def freshness_alerts(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, alerts: AlertsResource
 ) -> dg.SkipReason:
+    if Settings.from_env().backfill_daemon:  # cursor kept: the deployment's daemon goes on
+        return dg.SkipReason("a daemon started for a CLI backfill only")
     # Cursor: {check: id of the last evaluation record handled}; each evaluation is read once.
     handled = json.loads(context.cursor or "{}")
     summaries = context.instance.event_log_storage.get_asset_check_summary_records(CHECK_KEYS)

@@ -5,7 +5,8 @@ deadline, the check fails until the day's partition has a materialization. Why n
 `FreshnessPolicy`: in Dagster 1.13 its evaluator looks at an asset's latest materialization of
 any partition, so a backfill of an old day would count as fresh; this check asks for yesterday's
 partition itself. The check runs with every run of the daily job (so a load that brings the day
-turns it green) and, between runs, from `freshness_checks_sensor`. A failed one is also an alert
+turns it green) and, between runs, from `freshness_checks_sensor` (not in the daemon a CLI
+backfill starts). A failed one is also an alert
 (defs/alerts.py, freshness_alerts).
 """
 
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from bank_assets.model.tables import TABLES
+from bank_assets.settings import Settings
 
 DEADLINE_CRON, TIMEZONE = "0 9 * * *", "Europe/Paris"
 DEADLINE = "09:00 Europe/Paris"  # the same, as people read it
@@ -32,11 +34,14 @@ with warnings.catch_warnings():  # "superseded by FreshnessPolicy": chosen anywa
         timezone=TIMEZONE,
         severity=dg.AssetCheckSeverity.ERROR,
     )
-    freshness_sensor = dg.build_sensor_for_freshness_checks(
-        freshness_checks=freshness_checks,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=60,
-    )
+    # not in the daemon `bank-assets backfill` starts for its backfill (no automation there:
+    # settings.py), so no check runs are launched beside the backfill's
+    if not Settings.from_env().backfill_daemon:
+        freshness_sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=freshness_checks,
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=60,
+        )
 CHECK_KEYS = [spec.key for checks in freshness_checks for spec in checks.check_specs]
 
 

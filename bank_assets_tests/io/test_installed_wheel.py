@@ -43,7 +43,8 @@ print(json.dumps({
     "sql": sorted(walk(files("bank_assets.sql"))),
     "queries": sorted(queries.catalogue()),
     "dagster.yaml": (files("bank_assets") / "dagster.yaml").read_text(),
-    "assets": len(list(defs().resolve_asset_graph().get_all_asset_keys())),
+    "assets": len(list(defs().resolve_asset_graph().materializable_asset_keys)),
+    "observed": len(list(defs().resolve_asset_graph().external_asset_keys)),
     "home": str(DEFAULT_HOME),
 }))
 """
@@ -92,7 +93,8 @@ def test_an_installed_wheel_finds_its_sql_migrates_and_runs_the_demo(tmp_path, p
         ledger = conn.execute("select name from public.schema_migrations order by version")
         assert [n for (n,) in ledger] == sorted(p.name for p in ROOT.glob("sql/[0-9]*.sql"))
     # the definitions load from the installed package; its state defaults to the user's home
-    assert found["assets"] == 66
+    assert found["assets"] == 66  # built, and one observed landing per source
+    assert found["observed"] == 10
     assert found["home"] == str(Path.home() / ".bank_assets")
 
     # `bank-assets demo` from the installed copy, on its own embedded server and lake

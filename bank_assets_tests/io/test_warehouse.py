@@ -294,7 +294,11 @@ def test_status_lists_every_table_with_partitions(curated, pg_dsn):
     status = wh.status()["tables"]
     assert set(status) >= {"fact_transactions", "dim_clients", "dim_accounts", "dim_dates"}
     n = curated["fact"].count()
-    assert status["fact_transactions"] == {"rows": n, "partitions": {DAY.isoformat(): n}}
+    assert status["fact_transactions"] == {
+        "rows": n,
+        "per_day": True,
+        "partitions": {DAY.isoformat(): n},
+    }
 
 
 def test_count_keys_finds_only_the_keys_loaded(pg_dsn):
