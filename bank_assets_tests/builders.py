@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,17 +97,18 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetC
 def private_modes(root: Path) -> list[str]:
     """Everything under `root` that is not its owner's only: directories 0700, files 0600."""
     wrong = []
-    for path in [root, *root.rglob("*")]:
-        st = path.lstat()
-        mode = stat.S_IMODE(st.st_mode)
-        if stat.S_ISDIR(st.st_mode):
-            expected = 0o700
-        elif stat.S_ISLNK(st.st_mode):
-            continue
-        else:
-            expected = 0o600
-        if mode != expected:
-            wrong.append(f"{path} {oct(mode)}")
+    # os.walk skips what vanishes mid-walk: a running server removes its temporary files.
+    for top, _dirs, files in os.walk(root):
+        for path in [Path(top), *(Path(top) / name for name in files)]:
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            expected = 0o700 if stat.S_ISDIR(st.st_mode) else 0o600
+            if stat.S_IMODE(st.st_mode) != expected:
+                wrong.append(f"{path} {oct(stat.S_IMODE(st.st_mode))}")
     return wrong
 
 
