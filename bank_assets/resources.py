@@ -48,8 +48,10 @@ class SparkResource(LazyPySparkResource):
     data sources (bank_assets.io.spark.session).
 
     `spark_config` is dagster-pyspark's: Spark properties (spark.master, spark.driver.memory, ...;
-    spark.master sc://host:15002 for Spark Connect). spark.master and spark.driver.memory default
-    to BANK_ASSETS_SPARK_MASTER and BANK_ASSETS_SPARK_DRIVER_MEMORY; a key given here wins.
+    spark.master sc://host:15002 for Spark Connect). The master, the driver's memory and the
+    parallelism (shuffle partitions, executor memory and cores) default to the settings'
+    (BANK_ASSETS_SPARK_*, with defaults for the kind of master); a key given here wins. Any other
+    property of a cluster: here, or Spark's own spark-defaults.conf (SPARK_CONF_DIR).
     """
 
     spark_config: dict[str, Any] = Field(
@@ -63,13 +65,10 @@ class SparkResource(LazyPySparkResource):
         return False  # the project's subclass, not dagster-pyspark's resource
 
     def properties(self, settings: Settings) -> dict[str, Any]:
-        """spark_config (flat keys, or nested as dagster-pyspark also takes them) over the master
-        and driver memory of `settings`."""
-        defaults = {
-            "spark.master": settings.spark_master,
-            "spark.driver.memory": settings.spark_driver_memory,
-        }
-        return defaults | dict(flatten_dict(self.spark_config))
+        """spark_config (flat keys, or nested as dagster-pyspark also takes them) over the Spark
+        properties of `settings` for its master."""
+        given = dict(flatten_dict(self.spark_config))
+        return settings.spark_properties(given.get("spark.master")) | given
 
     def _init_session(self) -> None:
         if self._spark_session is None:

@@ -24,10 +24,19 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_ANALYST_DSN    the read-only analyst's DSN (role bank_analyst: `bank-assets query`
                              and `dq`, masked personal data); needed when BANK_ASSETS_PG_DSN is set
   DAGSTER_PG_URL             Dagster's instance storage (role bank_dagster, database dagster;
-                             postgresql+psycopg2://...); needed when BANK_ASSETS_PG_DSN is set
+                             postgresql+psycopg2://...); when BANK_ASSETS_PG_DSN is set and
+                             this is not, database `dagster` on that server as that DSN's role
   BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
                              sc://host:15002 (Spark Connect)
   BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+  BANK_ASSETS_SPARK_SHUFFLE_PARTITIONS  partitions of a shuffle (spark.sql.shuffle.partitions):
+                             8 on local[*] (measured on 2 cores), 64 on a cluster, where
+                             adaptive execution merges the small ones
+  BANK_ASSETS_SPARK_EXECUTOR_MEMORY  heap of each executor (spark.executor.memory) on a cluster:
+                             default 4g on spark://, k8s:// and yarn, M MiB on
+                             local-cluster[N,C,M]; unused by local[*] and sc:// (the server's)
+  BANK_ASSETS_SPARK_EXECUTOR_CORES  cores (tasks at once) of each executor (spark.executor.cores):
+                             default 2 on a cluster, C on local-cluster[N,C,M]
   BANK_ASSETS_JVM_CACHE      where the Spark driver's class archive is kept (default:
                              $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
                              state directory, so a fresh home (each bench) still starts Spark fast
@@ -35,8 +44,6 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_FIRST_DAY      the first business day, YYYY-MM-DD: the daily partitions start there
                              (default 2026-11-01, FIRST_DAY); every process of a deployment
                              (webserver, daemon, runs) must see the same value
-  DAGSTER_PG_URL             the Dagster instance's PostgreSQL (dagster.yaml); unset = database
-                             `dagster` of the embedded server
   BANK_ASSETS_BACKFILL_DAEMON  set by `bank-assets backfill` on the `dagster-daemon` it starts
                              when none runs: the landing sensor then skips (that daemon runs the
                              backfill, the queue, run monitoring and the failure alerts only)
@@ -45,6 +52,7 @@ Variables (all optional; unset means the embedded default):
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -74,6 +82,19 @@ SECRET_VARIABLES = (
 )
 
 
+# Spark parallelism where no variable sets it. On local[*] the driver is the only executor: 8
+# shuffle partitions measured best on 2 cores (4x the cores, small tasks to balance skew). A
+# cluster has more cores: 64, adaptive execution (on, io/spark/session.py) merging the small
+# ones, and executors of 2 cores and 4 GiB (2 GiB a task): docker-compose's worker holds one.
+LOCAL_SHUFFLE_PARTITIONS = 8
+CLUSTER_SHUFFLE_PARTITIONS = 64
+CLUSTER_EXECUTOR_MEMORY = "4g"
+CLUSTER_EXECUTOR_CORES = 2
+# local-cluster[workers, cores per worker, MiB per worker]: Spark's test cluster on one machine
+LOCAL_CLUSTER = re.compile(r"local-cluster\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]")
+MEMORY = re.compile(r"\d+[kmgtp]?b?", re.IGNORECASE)  # Spark's sizes: 512m, 4g, 1024
+
+
 class ConfigurationError(ValueError):
     """The environment's configuration is incomplete or inconsistent; the message says how."""
 
@@ -91,6 +112,22 @@ def first_day(env: Mapping[str, str] | None = None) -> date:
         ) from None
 
 
+def _positive(env: Mapping[str, str], name: str) -> int | None:
+    value = env.get(name)
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name}={value!r} is not a positive whole number, e.g. 8")
+    return int(value)
+
+
+def _memory(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value and not MEMORY.fullmatch(value):
+        raise ConfigurationError(f"{name}={value!r} is not a size as Spark takes it, e.g. 4g, 512m")
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration read from the environment, with the embedded defaults filled in."""
@@ -106,6 +143,10 @@ class Settings:
     dagster_pg_url: str | None
     spark_master: str
     spark_driver_memory: str
+    # None: the default for the master (spark_properties)
+    spark_shuffle_partitions: int | None
+    spark_executor_memory: str | None
+    spark_executor_cores: int | None
     jvm_cache: Path
     alert_webhook: str | None
     # A read-only command (status, query, dq, ...): an embedded server that the user stopped
@@ -129,7 +170,10 @@ class Settings:
             analyst_pg_dsn=env.get("BANK_ASSETS_ANALYST_DSN") or None,
             dagster_pg_url=env.get("DAGSTER_PG_URL") or None,
             spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
-            spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            spark_driver_memory=_memory(env, "BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            spark_shuffle_partitions=_positive(env, "BANK_ASSETS_SPARK_SHUFFLE_PARTITIONS"),
+            spark_executor_memory=_memory(env, "BANK_ASSETS_SPARK_EXECUTOR_MEMORY"),
+            spark_executor_cores=_positive(env, "BANK_ASSETS_SPARK_EXECUTOR_CORES"),
             jvm_cache=Path(
                 env.get("BANK_ASSETS_JVM_CACHE")
                 or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
@@ -153,6 +197,29 @@ class Settings:
             s3_secret_key=self.s3_secret_key,
             s3_region=self.s3_region,
         )
+
+    def spark_properties(self, master: str | None = None) -> dict[str, str]:
+        """The Spark properties these settings give: master, driver memory and parallelism,
+        with the defaults for the kind of master (`master`, e.g. a resource's, over the
+        settings'). local[*] runs the tasks in the driver (executor settings mean nothing
+        there); a Spark Connect server has its executors already (only the shuffle partitions,
+        a session's option, reach it); local-cluster[N,C,M] executors fit its workers; any
+        other master (spark://, k8s://, yarn) is a cluster."""
+        master = master or self.spark_master
+        properties = {"spark.master": master, "spark.driver.memory": self.spark_driver_memory}
+        local_cluster = LOCAL_CLUSTER.fullmatch(master)
+        cluster = not master.startswith(("local", "sc://")) or local_cluster is not None
+        properties["spark.sql.shuffle.partitions"] = str(
+            self.spark_shuffle_partitions
+            or (CLUSTER_SHUFFLE_PARTITIONS if cluster else LOCAL_SHUFFLE_PARTITIONS)
+        )
+        if cluster:
+            cores, memory = CLUSTER_EXECUTOR_CORES, CLUSTER_EXECUTOR_MEMORY
+            if local_cluster:
+                cores, memory = int(local_cluster[2]), f"{local_cluster[3]}m"
+            properties["spark.executor.memory"] = self.spark_executor_memory or memory
+            properties["spark.executor.cores"] = str(self.spark_executor_cores or cores)
+        return properties
 
     def dsn(self) -> str:
         """The loader's PostgreSQL DSN; starts the embedded server when none is configured."""
@@ -179,8 +246,18 @@ class Settings:
         """Dagster's instance storage URL (SQLAlchemy form, driver psycopg2)."""
         if self.dagster_pg_url:
             return self.dagster_pg_url
-        if self.pg_dsn:
-            raise ConfigurationError("set DAGSTER_PG_URL too when BANK_ASSETS_PG_DSN is set")
+        if self.pg_dsn:  # database `dagster` on the loader's server, as the loader
+            from bank_assets.io.warehouse.dagster_database import (
+                DagsterDatabaseUnavailable,
+                dagster_url_from,
+                ensure_dagster_database,
+            )
+
+            try:
+                ensure_dagster_database(self.pg_dsn)
+            except DagsterDatabaseUnavailable as e:
+                raise ConfigurationError(str(e)) from None
+            return dagster_url_from(self.pg_dsn)
         from bank_assets.io.warehouse.embedded import embedded_dagster_dsn
 
         # dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3, failing on NOTIFY)

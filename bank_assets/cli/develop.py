@@ -115,11 +115,11 @@ def cmd_demo(args) -> int:
 
     settings = Settings.from_env()
     lake = Lake(settings.lake_config)
+    prepare_dagster_home(settings)  # first: a Dagster database it cannot use refuses at once
     print(f"simulating {args.transactions:,} transactions for {args.date} ...")
     t0 = time.perf_counter()
     simulate(lake, args.date, 1, args.transactions, args.seed)
     t1 = time.perf_counter()
-    prepare_dagster_home(settings)
     print("materializing every asset of the partition (Spark, then PostgreSQL) ...", flush=True)
     with dg.DagsterInstance.get() as instance:
         result = run_days(instance, args.date, args.date, log_level="WARNING", progress=True)

@@ -98,11 +98,16 @@ def test_the_resource_takes_spark_config_over_the_settings():
     assert SparkResource().properties(settings) == {
         "spark.master": "spark://h:7077",
         "spark.driver.memory": "3g",
+        # a cluster's parallelism defaults (unit/test_settings_spark.py)
+        "spark.sql.shuffle.partitions": "64",
+        "spark.executor.memory": "4g",
+        "spark.executor.cores": "2",
     }
     given = SparkResource(spark_config={"spark.master": "sc://h:15002", "spark.jars": "x.jar"})
-    assert given.properties(settings) == {
+    assert given.properties(settings) == {  # a Connect server's executors are its own
         "spark.master": "sc://h:15002",
         "spark.driver.memory": "3g",
+        "spark.sql.shuffle.partitions": "8",
         "spark.jars": "x.jar",
     }
     nested = SparkResource(spark_config={"spark": {"driver": {"memory": "6g"}}})

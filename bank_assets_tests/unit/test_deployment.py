@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -54,6 +55,8 @@ def test_the_stack_has_its_services():
         "minio",
         "minio-init",
         "postgres",
+        "spark-master",
+        "spark-worker",
         "code",
         "dagster-webserver",
         "dagster-daemon",
@@ -80,12 +83,14 @@ def test_ports():
 
 def test_every_variable_is_one_the_code_reads():
     """Each BANK_ASSETS_* variable in compose is read by Settings (and documented there)."""
-    read_by_code = set(re.findall(r'env\.get\("(BANK_ASSETS_\w+)"\)', SETTINGS_SOURCE))
+    # env.get("NAME") or a checked reader's (env, "NAME")
+    read_by_code = set(re.findall(r'(?:env\.get\(|\(env, )"(BANK_ASSETS_\w+)"', SETTINGS_SOURCE))
     documented = set(re.findall(r"^  (BANK_ASSETS_\w+)", SETTINGS_SOURCE, re.MULTILINE))
     read_by_code |= set(re.findall(r'env\.get\("(DAGSTER_PG_URL)"\)', SETTINGS_SOURCE))
     documented |= set(re.findall(r"^  (DAGSTER_PG_URL)", SETTINGS_SOURCE, re.MULTILINE))
     used = {k for k in bank_env() if k.startswith("BANK_ASSETS_")}
     assert {"BANK_ASSETS_PG_DSN", "BANK_ASSETS_ANALYST_DSN", "DAGSTER_PG_URL"} <= read_by_code
+    assert "BANK_ASSETS_SPARK_EXECUTOR_MEMORY" in read_by_code
     assert used <= read_by_code and read_by_code <= documented
     # the webserver and the daemon hold Dagster's instance only (its storage and compute logs):
     # no warehouse, no lake
@@ -295,3 +300,93 @@ def test_the_instance_queues_one_run_at_a_time_and_bounds_it(tmp_path):
         assert instance.run_monitoring_enabled
         # longer than a month's range of 1M-transaction days (~95 s each), bounded all the same
         assert 30 * 95 < instance.run_monitoring_max_runtime_seconds <= 4 * 3600
+
+
+ONE_MACHINE = yaml.safe_load((PROJECT_ROOT / "docker" / "one-machine.yml").read_text())
+
+
+def overridden(base: dict, override: dict) -> dict:
+    """`override` over `base` as `docker compose -f base -f override` merges them: mappings
+    key by key, anything else replaced (the override file uses mappings and profiles only)."""
+    out = dict(base)
+    for key, value in override.items():
+        both = isinstance(value, dict) and isinstance(base.get(key), dict)
+        out[key] = overridden(base[key], value) if both else value
+    return out
+
+
+def words(command: str) -> list[str]:
+    return command.split()
+
+
+def test_the_code_location_drives_the_spark_cluster_from_its_image():
+    """A standalone master and workers from the code location's image (the workers' executors
+    import bank_assets from the installed package), the code location's runs pointed at the
+    master, and executors as large as a worker may give."""
+    master, worker, code = SERVICES["spark-master"], SERVICES["spark-worker"], SERVICES["code"]
+    assert master["image"] == worker["image"] == code["image"]
+    assert "build" not in master and "build" not in worker  # the image code builds, no other
+    master_cmd = words(master["command"])
+    assert master_cmd[:2] == ["spark-class", "org.apache.spark.deploy.master.Master"]
+    host = master_cmd[master_cmd.index("--host") + 1]
+    port = master_cmd[master_cmd.index("--port") + 1]
+    assert host == "spark-master"  # the service's name: what the others resolve
+    url = f"spark://{host}:{port}"
+    worker_cmd = words(worker["command"])
+    assert worker_cmd[:3] == ["spark-class", "org.apache.spark.deploy.worker.Worker", url]
+    assert worker["depends_on"]["spark-master"]["condition"] == "service_healthy"
+    assert port in " ".join(master["healthcheck"]["test"])
+    # the 7077 port stays on the compose network; the UI is published on loopback only
+    assert master["ports"] == ["127.0.0.1:8080:8080"]
+
+    env = substituted(bank_env())
+    properties = Settings.from_env(env).spark_properties()
+    assert properties["spark.master"] == url
+    worker_env = worker["environment"]
+    assert int(properties["spark.executor.cores"]) <= int(worker_env["SPARK_WORKER_CORES"])
+    assert gib(properties["spark.executor.memory"]) <= gib(worker_env["SPARK_WORKER_MEMORY"])
+    # the executors reach the driver (the code location's runs) by the service's name
+    assert env["SPARK_LOCAL_HOSTNAME"] == "code"
+    # the worker writes its executors' files where the image's user may
+    assert worker_env["SPARK_WORKER_DIR"].startswith("/tmp/")
+    assert "USER bank" in (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
+
+
+def gib(size: str) -> float:
+    number, unit = re.fullmatch(r"(\d+)([mg])", size.lower()).groups()
+    return int(number) / (1024 if unit == "m" else 1)
+
+
+def test_the_workers_reach_minio_and_postgres():
+    """Every service is on compose's one default network, and what the executors connect to
+    (the lake's S3 endpoint, the loader's PostgreSQL, passed to them with each task) are
+    services of it, not the driver's localhost."""
+    assert "networks" not in COMPOSE
+    assert not [name for name, service in SERVICES.items() if "networks" in service]
+    settings = Settings.from_env(substituted(bank_env()))
+    assert urlsplit(settings.lake_config.s3_endpoint).hostname in SERVICES
+    assert urlsplit(settings.pg_dsn).hostname in SERVICES
+    # the workers get no secret of their own: the tasks carry what they need
+    assert not set(SERVICES["spark-worker"]["environment"]) & set(bank_env())
+
+
+def test_one_machine_runs_spark_in_the_code_location_without_the_cluster():
+    """docker/one-machine.yml over docker-compose.yml: local[*] in the code location, the
+    master and worker in a profile that is not started, nothing else changed."""
+    assert set(ONE_MACHINE["services"]) == {"code", "spark-master", "spark-worker"}
+    merged = overridden(COMPOSE, ONE_MACHINE)["services"]
+    env = substituted(merged["code"]["environment"])
+    assert Settings.from_env(env).spark_properties() == {
+        "spark.master": "local[*]",
+        "spark.driver.memory": "4g",
+        "spark.sql.shuffle.partitions": "8",
+    }
+    assert {k: v for k, v in env.items() if k != "BANK_ASSETS_SPARK_MASTER"} == {
+        k: v for k, v in substituted(bank_env()).items() if k != "BANK_ASSETS_SPARK_MASTER"
+    }
+    started = {name for name, service in merged.items() if not service.get("profiles")}
+    assert started == set(SERVICES) - {"spark-master", "spark-worker"}
+    # nothing that starts depends on a service that does not
+    for name in started:
+        assert set(merged[name].get("depends_on", {})) <= started, name
+    assert "docker/one-machine.yml" in (PROJECT_ROOT / "docker-compose.yml").read_text()
