@@ -31,12 +31,6 @@ from bank_assets.io.spark.lake_source import (
 from bank_assets.io.spark.warehouse_copy import WarehouseCopy
 from bank_assets.model import staging
 
-JVM_OPTIONS = (
-    "-XX:+UseParallelGC -XX:-DontCompileHugeMethods -XX:MaxNodeLimit=30000 "
-    "-XX:NodeLimitFudgeFactor=3000"
-)
-
-
 @dataclass(frozen=True)
 class Written:
     """What a lake write produced: the figures that go into materialization metadata."""
