@@ -31,6 +31,7 @@ from bank_assets.io.spark.lake_source import (
 from bank_assets.io.spark.warehouse_copy import WarehouseCopy
 from bank_assets.model import staging
 
+
 @dataclass(frozen=True)
 class Written:
     """What a lake write produced: the figures that go into materialization metadata."""
