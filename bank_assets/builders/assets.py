@@ -29,9 +29,7 @@ from bank_assets.io.lake import Lake
 from bank_assets.io.spark.tables import (
     copy_to_warehouse,
     count_rows,
-    day_bytes,
     land_raw,
-    plans_for,
     read_earlier,
     read_raw,
     read_table,
@@ -201,15 +199,13 @@ def _stage_day(spark: SparkSession, lake: Lake, spec: staging.StagingSpec, day: 
     started = time.perf_counter()
     name, key, lookback = spec.source.name, spec.source.key, spec.lookback_days
     earlier = staged_before(lake, name, day, key, lookback) if lookback else {}
-    with plans_for(spark, day_bytes(lake, "raw", name, day)):
-        raw, repeats = read_raw(spark, lake, name, day, key, also=list(earlier))
-        classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
-        routes = {
-            staging.STAGED: ("staged", name, staging.staged_columns(spec)),
-            staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
-        }
-        disposed = staging.dispose(classified, spec, day)
-        written = write_split(disposed, lake, day, "_disposition", routes)
+    raw, repeats = read_raw(spark, lake, name, day, key, also=list(earlier))
+    classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
+    routes = {
+        staging.STAGED: ("staged", name, staging.staged_columns(spec)),
+        staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
+    }
+    written = write_split(staging.dispose(classified, spec, day), lake, day, "_disposition", routes)
     good, bad = written[staging.STAGED], written[staging.QUARANTINED]
     outcome = staging.Outcome(
         manifest=lake.read_manifest(day)["tables"][name]["rows"],
@@ -313,11 +309,9 @@ def curated_asset(
         figures = {}
         for day in partition_days(context):
             started = time.perf_counter()
-            size = sum(day_bytes(lake.lake, *i[:2], day) for i in upstream)
-            with plans_for(spark.session, size):
-                frames = [_read(spark.session, lake.lake, i, day) for i in inputs]
-                df = transform(*frames, day) if inputs else transform(spark.session, day)
-                written = write_table(df, lake.lake, "curated", name, day)
+            frames = [_read(spark.session, lake.lake, i, day) for i in inputs]
+            df = transform(*frames, day) if inputs else transform(spark.session, day)
+            written = write_table(df, lake.lake, "curated", name, day)
             figures[day] = day_figures(written.rows, time.perf_counter() - started, written.bytes)
         record_days(context, ["curated", name], figures)
         yield dg.MaterializeResult(metadata=table_figures(table_rows(lake.lake, "curated", name)))

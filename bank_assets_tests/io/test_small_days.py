@@ -87,17 +87,3 @@ def test_a_small_quarantine_day_loads_as_a_large_one(spark, local_lake, pg_dsn, 
     assert loaded.rows == 5
     keys = query(pg_dsn, "select record_key from quarantine.transactions order by 1")
     assert [k for (k,) in keys] == [f"TX{i}\\u0000" for i in range(5)]
-
-
-def test_small_days_plan_interpreted_and_the_session_keeps_its_settings(spark):
-    key = "spark.sql.codegen.wholeStage"
-    assert spark.conf.get(key) == "true"
-    with tables.plans_for(spark, tables.LOCAL_READ_BYTES):
-        assert spark.conf.get(key) == "false"
-        assert spark.range(5).selectExpr("sum(id * 2) as s").first().s == 20
-    assert spark.conf.get(key) == "true"
-    with pytest.raises(ZeroDivisionError), tables.plans_for(spark, 0):
-        raise ZeroDivisionError  # a failing block restores them too
-    assert spark.conf.get(key) == "true"
-    with tables.plans_for(spark, tables.LOCAL_READ_BYTES + 1):  # a large day: compiled
-        assert spark.conf.get(key) == "true"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import bisect
 import collections
-import contextlib
 import itertools
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 
@@ -144,46 +143,10 @@ def read_earlier(
 # A day of at most this many Parquet bytes is read on the driver with pyarrow and handed to Spark
 # as Arrow batches: no round of Python data-source workers (planning, then one task per file)
 # for a table of a few thousand rows. Measured on a 100k day (2 cores): staging one small table
-# took 0.8-2.7 s through the data source and compiled plans. Up to 2 MiB: every small source
-# and dimension of a 100k day and most of a 1,000,000-posting day (the products, merchants,
-# loans, calendar: 8-10,000 rows); 100,000 postings (4.3 MB raw) and the 75,000 accounts of a
-# 1M day keep the data source, whose tasks spread over the executors, and compiled plans.
-LOCAL_READ_BYTES = 2 << 20
-
-
-# Spark settings while the plans of a small day run: interpreted, not compiled. Each new plan
-# (every table's staging rules, every transform) pays Janino's compile of its generated code and
-# then the JIT of those huge methods (session.py: -XX:-DontCompileHugeMethods) before its first
-# row: seconds for a table of a few thousand rows that interpreted code runs in milliseconds.
-SMALL_PLANS = {
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-}
-
-
-def day_bytes(lake: Lake, zone: str, table: str, day: date) -> int:
-    """The Parquet bytes of one day of a lake table (0 when it has none)."""
-    return sum(i.size for i in lake.files(day_path(zone, table, day), ".parquet"))
-
-
-@contextlib.contextmanager
-def plans_for(spark: SparkSession, size_bytes: int) -> Iterator[None]:
-    """Run the block's Spark jobs as fits a day of `size_bytes` input bytes: with SMALL_PLANS
-    up to LOCAL_READ_BYTES, with the session's settings above."""
-    if size_bytes > LOCAL_READ_BYTES or not SMALL_PLANS:
-        yield
-        return
-    before = {key: spark.conf.get(key, None) for key in SMALL_PLANS}
-    for key, value in SMALL_PLANS.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
+# took 0.8-2.7 s through the data source, most of it those workers. The dimensions and small
+# sources of a 1,000,000-posting day are 1-4 MB; a posting day (40 MB+) keeps the data source,
+# whose tasks spread over the executors.
+LOCAL_READ_BYTES = 8 << 20
 
 
 def _frame(
