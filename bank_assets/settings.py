@@ -27,7 +27,7 @@ Variables (all optional; unset means the embedded default):
                              postgresql+psycopg2://...); needed when BANK_ASSETS_PG_DSN is set
   BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
                              sc://host:15002 (Spark Connect)
-  BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+  BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 2g)
   BANK_ASSETS_JVM_CACHE      where the Spark driver's class archive is kept (default:
                              $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
                              state directory, so a fresh home (each bench) still starts Spark fast
@@ -129,7 +129,7 @@ class Settings:
             analyst_pg_dsn=env.get("BANK_ASSETS_ANALYST_DSN") or None,
             dagster_pg_url=env.get("DAGSTER_PG_URL") or None,
             spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
-            spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            spark_driver_memory=env.get("BANK_ASSETS_SPARK_DRIVER_MEMORY") or "2g",
             jvm_cache=Path(
                 env.get("BANK_ASSETS_JVM_CACHE")
                 or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
