@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +62,9 @@ class SparkResource(LazyPySparkResource):
         '{"spark.master": "spark://host:7077", "spark.driver.memory": "8g"}',
     )
 
+    _starting: Future | None = PrivateAttr(default=None)
+    _remote: bool | None = PrivateAttr(default=None)
+
     @classmethod
     def _is_dagster_maintained(cls) -> bool:
         return False  # the project's subclass, not dagster-pyspark's resource
@@ -70,14 +75,41 @@ class SparkResource(LazyPySparkResource):
         given = dict(flatten_dict(self.spark_config))
         return settings.spark_properties(given.get("spark.master")) | given
 
-    def _init_session(self) -> None:
-        if self._spark_session is None:
-            from bank_assets.io.spark.session import get_session
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run whose steps need Spark starts the session now, in the background: the JVM
+        starts (some 7 s of a run) while the run does what needs no Spark (its day locks and
+        DDL, the reference dimensions); the first step that needs the session waits for it."""
+        starting: Future = Future()
 
-            settings = Settings.from_env()
-            self._spark_session = get_session(
-                self.properties(settings), class_cache=settings.jvm_cache
-            )
+        def start() -> None:
+            try:
+                self._create_session()
+                starting.set_result(None)
+            except BaseException as error:  # raised in the first step that needs the session
+                starting.set_exception(error)
+
+        self._starting = starting
+        threading.Thread(target=start, name="spark-session-start", daemon=True).start()
+
+    def _init_session(self) -> None:
+        if self._starting is not None:  # being started in the background: wait for it
+            starting, self._starting = self._starting, None
+            starting.result()
+            if self._remote is False:
+                # Spark looks Python data sources up in the calling thread's active session
+                # (io/spark/session.py), and the session was made active in the starting thread
+                spark = self._spark_session
+                spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
+        if self._spark_session is None:
+            self._create_session()
+
+    def _create_session(self) -> None:
+        from bank_assets.io.spark.session import get_session
+
+        settings = Settings.from_env()
+        properties = self.properties(settings)
+        self._remote = str(properties.get("spark.master", "")).startswith("sc://")
+        self._spark_session = get_session(properties, class_cache=settings.jvm_cache)
 
     @property
     def session(self) -> SparkSession:

@@ -28,7 +28,7 @@ Variables (all optional; unset means the embedded default):
                              this is not, database `dagster` on that server as that DSN's role
   BANK_ASSETS_SPARK_MASTER   local[*] (default), spark://host:7077, local-cluster[...] or
                              sc://host:15002 (Spark Connect)
-  BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 4g)
+  BANK_ASSETS_SPARK_DRIVER_MEMORY  driver memory for local Spark (default 2g)
   BANK_ASSETS_SPARK_SHUFFLE_PARTITIONS  partitions of a shuffle (spark.sql.shuffle.partitions):
                              8 on local[*] (measured on 2 cores), 64 on a cluster, where
                              adaptive execution merges the small ones
@@ -170,7 +170,7 @@ class Settings:
             analyst_pg_dsn=env.get("BANK_ASSETS_ANALYST_DSN") or None,
             dagster_pg_url=env.get("DAGSTER_PG_URL") or None,
             spark_master=env.get("BANK_ASSETS_SPARK_MASTER") or "local[*]",
-            spark_driver_memory=_memory(env, "BANK_ASSETS_SPARK_DRIVER_MEMORY") or "4g",
+            spark_driver_memory=_memory(env, "BANK_ASSETS_SPARK_DRIVER_MEMORY") or "2g",
             spark_shuffle_partitions=_positive(env, "BANK_ASSETS_SPARK_SHUFFLE_PARTITIONS"),
             spark_executor_memory=_memory(env, "BANK_ASSETS_SPARK_EXECUTOR_MEMORY"),
             spark_executor_cores=_positive(env, "BANK_ASSETS_SPARK_EXECUTOR_CORES"),

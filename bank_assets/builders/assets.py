@@ -51,6 +51,10 @@ WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPO
 READ_BY_RULES = {other for table in quality.CATALOGUE for other in quality.reads(table)}
 
 
+# Reference dimensions need no Spark: they run first, while the session starts (resources.py).
+FIRST_OF_ALL = {"dagster/priority": "2"}
+
+
 def _first_if_read(name: str) -> dict[str, str]:
     return {"dagster/priority": "1"} if f"staged/{name}" in READ_BY_RULES else {}
 
@@ -330,6 +334,7 @@ def reference_asset(table: str, rows: Callable[[], list[dict]]) -> dg.AssetsDefi
         key=key,
         group_name="warehouse",
         kinds={"python", "postgres"},
+        op_tags=FIRST_OF_ALL,
         check_specs=check_specs(asset, quality.KEYS_LOADED),
         partitions_def=daily,
         backfill_policy=single_run,

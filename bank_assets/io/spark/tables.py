@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import json
 import uuid
@@ -26,12 +27,8 @@ from bank_assets.io.spark.lake_source import (
     keep_only,
     remove_run,
 )
+from bank_assets.io.spark.warehouse_copy import WarehouseCopy
 from bank_assets.model import staging
-
-JVM_OPTIONS = (
-    "-XX:+UseParallelGC -XX:-DontCompileHugeMethods -XX:MaxNodeLimit=30000 "
-    "-XX:NodeLimitFudgeFactor=3000"
-)
 
 
 @dataclass(frozen=True)
@@ -119,15 +116,7 @@ def read_table(
     schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
     if columns is not None:
         schema = StructType([schema[c] for c in columns])
-    reader = (
-        spark.read.format("bank_lake")
-        .schema(schema)
-        .option("lake", lake.config.to_json())
-        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
-    )
-    if only is not None:
-        reader = reader.option("only", json.dumps({"column": only[0], "values": list(only[1])}))
-    return reader.load()
+    return _frame(spark, lake, infos, schema, only)
 
 
 def read_earlier(
@@ -148,13 +137,49 @@ def read_earlier(
     schema = StructType([schema[c] for c in columns])
     if not infos:
         return spark.createDataFrame([], schema)
-    return (
-        spark.read.format("bank_lake")
-        .schema(schema)
-        .option("lake", lake.config.to_json())
-        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
-        .load()
-    )
+    return _frame(spark, lake, infos, schema)
+
+
+# A day of at most this many Parquet bytes is read on the driver with pyarrow and handed to Spark
+# as Arrow batches (and COPYed into PostgreSQL from the driver, copy_to_warehouse): no round of
+# Python data-source workers (planning, then one task per file) for a table of a few thousand
+# rows. Measured on a 100k day (2 cores, one before/after pair): the curated tables 9.8 s ->
+# 6.8 s, the warehouse loads 5.7 s -> 2.3 s, the staged tables 23.0 s -> 20.9 s; on a 1M day
+# (medians of 3 pairs) a small table's warehouse load 0.15-0.35 s -> 0.03-0.1 s. Up to
+# 2 MiB: every small source and dimension of a 100k day and most of a 1,000,000-posting day
+# (products, merchants, loans, calendar...); 100,000 postings (4.3 MB raw) and the 75,000
+# accounts of a 1M day keep the data source, whose tasks spread over the executors.
+LOCAL_READ_BYTES = 2 << 20
+
+
+def _frame(
+    spark: SparkSession,
+    lake: Lake,
+    infos: list,
+    schema: StructType,
+    only: tuple[str, Sequence[str]] | None = None,
+) -> DataFrame:
+    """The rows of the Parquet files `infos` as a frame of `schema` (cast as the data source
+    casts), with `only` = (column, values) just the rows holding one of the values."""
+    if sum(i.size for i in infos) > LOCAL_READ_BYTES:
+        reader = (
+            spark.read.format("bank_lake")
+            .schema(schema)
+            .option("lake", lake.config.to_json())
+            .option("files", json.dumps([lake.relative(i.path) for i in infos]))
+        )
+        if only is not None:
+            reader = reader.option("only", json.dumps({"column": only[0], "values": list(only[1])}))
+        return reader.load()
+    arrow_schema = to_arrow_schema(schema, timezone="UTC")
+    parts = [
+        pq.read_table(lake.fs.open_input_file(i.path), columns=arrow_schema.names) for i in infos
+    ]
+    rows = pa.concat_tables(p.select(arrow_schema.names).cast(arrow_schema) for p in parts)
+    if only is not None:
+        column, values = only
+        rows = rows.filter(pc.is_in(rows[column], pa.array(list(values), rows[column].type)))
+    return spark.createDataFrame(rows, schema)
 
 
 def read_raw(
@@ -222,16 +247,21 @@ def copy_to_warehouse(
     Spark task per Parquet file (see io/spark/warehouse_copy.py); the columns copied."""
     infos = _day_files(lake, zone, table, day)
     columns = pq.read_schema(lake.fs.open_input_file(infos[0].path)).names
-    (
-        spark.read.format("bank_pg_copy")
-        .option("lake", lake.config.to_json())
-        .option("files", json.dumps([lake.relative(i.path) for i in infos]))
-        .option("dsn", dsn)
-        .option("table", target)
-        .option("columns", json.dumps(columns))
-        .load()
-        .collect()
-    )
+    options = {
+        "lake": lake.config.to_json(),
+        "files": json.dumps([lake.relative(i.path) for i in infos]),
+        "dsn": dsn,
+        "table": target,
+        "columns": json.dumps(columns),
+    }
+    if sum(i.size for i in infos) <= LOCAL_READ_BYTES:
+        # a small day: the data source's own COPY of each file, run here (no Spark job and
+        # its round of Python workers for a table of a few thousand rows)
+        reader = WarehouseCopy(options).reader(None)
+        for partition in reader.partitions():
+            collections.deque(reader.read(partition), maxlen=0)
+        return columns
+    spark.read.format("bank_pg_copy").options(**options).load().collect()
     return columns
 
 
