@@ -378,7 +378,7 @@ def test_one_machine_runs_spark_in_the_code_location_without_the_cluster():
     env = substituted(merged["code"]["environment"])
     assert Settings.from_env(env).spark_properties() == {
         "spark.master": "local[*]",
-        "spark.driver.memory": "4g",
+        "spark.driver.memory": "2g",
         "spark.sql.shuffle.partitions": "8",
     }
     assert {k: v for k, v in env.items() if k != "BANK_ASSETS_SPARK_MASTER"} == {

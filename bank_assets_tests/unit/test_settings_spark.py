@@ -16,7 +16,7 @@ def properties(env: dict[str, str], **spark_config) -> dict[str, str]:
 def test_local_defaults_leave_the_executors_to_the_driver():
     assert properties({}) == {
         "spark.master": "local[*]",
-        "spark.driver.memory": "4g",
+        "spark.driver.memory": "2g",
         "spark.sql.shuffle.partitions": "8",
     }
 
@@ -25,7 +25,7 @@ def test_local_defaults_leave_the_executors_to_the_driver():
 def test_a_cluster_gets_cluster_defaults(master):
     assert properties({"BANK_ASSETS_SPARK_MASTER": master}) == {
         "spark.master": master,
-        "spark.driver.memory": "4g",
+        "spark.driver.memory": "2g",
         "spark.sql.shuffle.partitions": "64",
         "spark.executor.memory": "4g",
         "spark.executor.cores": "2",
