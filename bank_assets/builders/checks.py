@@ -12,6 +12,7 @@ flags rows raises a `rule_warning` alert.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
@@ -26,10 +27,12 @@ from bank_assets.builders.metadata import sample_table
 from bank_assets.builders.partitions import daily
 from bank_assets.io.alerts import Alert, raise_alert
 from bank_assets.io.lake import Lake, day_path
-from bank_assets.io.spark.tables import count_rows, read_day
+from bank_assets.io.spark.tables import count_rows, read_day, read_day_parts
+from bank_assets.io.warehouse.checks import rule_failures
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import quality, staging
 from bank_assets.model.keys import RAW_LINEAGE
+from bank_assets.model.quality import SAMPLE_ROWS
 from bank_assets.model.tables import WarehouseTable
 
 SEVERITY = {
@@ -61,17 +64,63 @@ def validate_days(
     quarantined: dict[date, dict[str, int]] | None = None,
 ) -> list[quality.Result]:
     """The catalogue's rules over each day of `table`, read from the lake (only the columns the
-    rules read), and its day-level rules."""
+    rules read) in parts of bounded size, and its day-level rules."""
     zone, name = table.split("/")
     out = []
     for day in days:
         if table in quality.CATALOGUE:
-            columns = quality.checked_columns(table)
-            frame = pl.from_arrow(read_day(lake, zone, name, day, columns))
             inputs = day_inputs(lake, table, day)
-            out += quality.validate(table, frame, day, (quarantined or {}).get(day), inputs)
+            tallies: dict[str, quality.Tally] = {}
+            for over, rules in quality.partitions(table).items():
+                columns = quality.checked_columns(table, rules)
+                for part in day_parts(lake, zone, name, day, columns, over):
+                    for rule_id, t in quality.tally(table, part, day, inputs, rules).items():
+                        tallies[rule_id] = tallies[rule_id] + t if rule_id in tallies else t
+            out += quality.results(table, day, tallies, (quarantined or {}).get(day))
         out += day_results(lake, table, day)
     return out
+
+
+def day_parts(
+    lake: Lake,
+    zone: str,
+    name: str,
+    day: date,
+    columns: Sequence[str],
+    over: Sequence[str] = (),
+    buckets: int | None = None,
+    dictionary: Sequence[str] = (),
+) -> Iterator[pl.DataFrame]:
+    """The day's rows in parts of about quality.PART_ROWS rows, each row with its position in
+    the day (quality.ROW). With `over`: in `buckets` of the columns' hash (by default as many
+    as that size needs), each holding every row of its values; a day of more buckets than one
+    is read once per bucket, only `columns`, so that the driver's memory stays bounded."""
+    if buckets is None:
+        rows = count_rows(lake, zone, name, day) if over else 0
+        buckets = max(1, math.ceil(rows / quality.PART_ROWS))
+    for bucket in range(buckets):
+        kept, offset = [], 0
+        for table in read_day_parts(lake, zone, name, day, columns, quality.PART_ROWS, dictionary):
+            part = pl.from_arrow(table).with_row_index(quality.ROW, offset)
+            offset += part.height
+            if not over:
+                yield part
+                continue
+            kept.append(part.filter(_bucket(over, buckets) == bucket) if buckets > 1 else part)
+        if over:
+            yield pl.concat(kept, how="vertical_relaxed")
+
+
+def _bucket(over: Sequence[str], buckets: int) -> pl.Expr:
+    """A row's bucket: its `over` values' hash; rows without a value are spread by position
+    (they have nothing to be checked with)."""
+    key = pl.col(over[0]) if len(over) == 1 else pl.struct(over)
+    return (
+        pl.when(pl.any_horizontal(pl.col(*over).is_null()))
+        .then(pl.col(quality.ROW).cast(pl.UInt64))
+        .otherwise(key.hash())
+        % buckets
+    )
 
 
 def day_inputs(lake: Lake, table: str, day: date) -> quality.Inputs:
@@ -107,26 +156,44 @@ def day_results(lake: Lake, table: str, day: date) -> list[quality.Result]:
     return out
 
 
-def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the layer before, this table): currency and amount of the rows to reconcile."""
+def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[quality.Totals, ...]:
+    """(the layer before, this table): rows and total amount per currency of the rows to
+    reconcile, summed over the day's parts."""
+    source: quality.Totals = {}
+    here: quality.Totals = {}
     if zone == "staged":  # the same rows as landed: the typed amount is the landed text's value
         at = {r: s for r, s in RAW_LINEAGE.items() if s in ("source_file", "source_line")}
+        line = next(r for r, s in at.items() if s == "source_line")
+        rows = max(count_rows(lake, z, name, day) for z in (zone, "raw"))
+        buckets = max(1, math.ceil(rows / quality.PART_ROWS))  # by line: the same rows in each
         columns = ["amount", "currency"]
-        here = pl.from_arrow(
-            read_day(lake, zone, name, day, [*columns, *at.values()], dictionary=["source_file"])
+        staged = day_parts(
+            lake,
+            zone,
+            name,
+            day,
+            [*columns, *at.values()],
+            ["source_line"],
+            buckets,
+            ["source_file"],
         )
-        raw = pl.from_arrow(
-            read_day(lake, "raw", name, day, [*columns, *at], dictionary=["_source_file"])
-        ).select(
-            pl.col("amount").str.strip_chars().cast(here.schema["amount"], strict=False),
-            pl.col("currency").str.strip_chars().str.to_uppercase(),
-            *[pl.col(r).alias(s) for r, s in at.items()],
+        landed = day_parts(
+            lake, "raw", name, day, [*columns, *at], [line], buckets, ["_source_file"]
         )
-        source = here.select(*at.values()).join(raw, on=list(at.values()), how="left")
+        for part, raw in zip(staged, landed, strict=True):
+            raw = raw.select(
+                pl.col("amount").str.strip_chars().cast(part.schema["amount"], strict=False),
+                pl.col("currency").str.strip_chars().str.to_uppercase(),
+                *[pl.col(r).alias(s) for r, s in at.items()],
+            )
+            joined = part.select(*at.values()).join(raw, on=list(at.values()), how="left")
+            source, here = quality.totals(joined, source), quality.totals(part, here)
         return source, here
     # the fact holds every staged posting, its amount unchanged
-    here = pl.from_arrow(read_day(lake, zone, name, day, ["amount", "currency"]))
-    source = pl.from_arrow(read_day(lake, "staged", "transactions", day, ["amount", "currency"]))
+    for part in day_parts(lake, zone, name, day, ["amount", "currency"]):
+        here = quality.totals(part, here)
+    for part in day_parts(lake, "staged", "transactions", day, ["amount", "currency"]):
+        source = quality.totals(part, source)
     return source, here
 
 
@@ -152,10 +219,9 @@ def warehouse_results(
         elif table.load == "upsert":
             keys = read_day(lake, zone, name, day, list(table.key))[table.key[0]].to_pylist()
             out.append(keys_loaded(warehouse, asset, table, day, keys))
-    if asset in quality.CATALOGUE:
-        columns = quality.checked_columns(asset)
-        frame = pl.DataFrame(warehouse.select(table, columns), schema=columns, orient="row")
-        out += [r for day in loaded for r in quality.validate(asset, frame, day)]
+    for r in quality.CATALOGUE.get(asset, ()):  # SQL aggregates over the table, in PostgreSQL
+        checked, failed, sample = rule_failures(warehouse, table, r.sql, r.columns, SAMPLE_ROWS)
+        out += [quality.sql_result(asset, r, day, checked, failed, sample) for day in loaded]
     return out
 
 

@@ -38,12 +38,14 @@ def _progress(enabled: bool):
 
 
 class PeakRss:
-    """Peak resident memory of this process and its children (JVM, Python workers), sampled."""
+    """Peak resident memory of this process and its children (JVM, Python workers), sampled;
+    `driver_mb`: of this process alone (the driver: what must not grow with the day)."""
 
     def __init__(self, interval: float = 0.2):
         import psutil
 
         self.proc, self.peak, self.interval = psutil.Process(), 0, interval
+        self.driver_peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -52,6 +54,8 @@ class PeakRss:
 
         while not self._stop.is_set():
             total = 0
+            with contextlib.suppress(psutil.Error):
+                self.driver_peak = max(self.driver_peak, self.proc.memory_info().rss)
             for p in [self.proc, *self.proc.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):  # a child may exit while we look
                     total += p.memory_info().rss
@@ -69,6 +73,10 @@ class PeakRss:
     @property
     def mb(self) -> float:
         return round(self.peak / 2**20, 1)
+
+    @property
+    def driver_mb(self) -> float:
+        return round(self.driver_peak / 2**20, 1)
 
 
 def cmd_simulate(args) -> int:
@@ -192,6 +200,7 @@ def cmd_bench(args) -> int:
         "checks_seconds": round(checks_seconds(result), 2),
         "transactions_per_second": round(transactions / total),
         "peak_rss_mb": rss.mb,
+        "driver_rss_mb": rss.driver_mb,
         "cpus": os.cpu_count(),
         "assets": figures,
     }

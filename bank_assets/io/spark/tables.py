@@ -6,7 +6,7 @@ import bisect
 import itertools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 
@@ -341,6 +341,42 @@ def read_day(
         )
         for i in files
     )
+
+
+def read_day_parts(
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    columns: Sequence[str],
+    rows: int,
+    dictionary: Sequence[str] = (),
+) -> Iterator[pa.Table]:
+    """One day of a lake table read on the driver in parts of about `rows` rows (whole record
+    batches, in file order; at least one part, maybe empty), only those of `columns` the files
+    have (the checks name a missing one): memory does not grow with the day."""
+    files = lake.files(day_path(zone, table, day), ".parquet")
+    if not files:
+        raise LakeError(f"{zone}/{table} has no files for {day}: materialize it first")
+    batches: list[pa.RecordBatch] = []
+    yielded = False
+    for i in files:
+        f = pq.ParquetFile(lake.fs.open_input_file(i.path), read_dictionary=list(dictionary))
+        present = [c for c in columns if c in f.schema_arrow.names]
+        empty = pa.schema([f.schema_arrow.field(c) for c in present]).empty_table()
+        for batch in f.iter_batches(batch_size=min(rows, 65_536), columns=present):
+            batches.append(batch)
+            if sum(b.num_rows for b in batches) >= rows:
+                yield _table(batches)
+                batches, yielded = [], True
+    if batches or not yielded:
+        yield _table(batches) if batches else empty
+
+
+def _table(batches: list[pa.RecordBatch]) -> pa.Table:
+    """Batches of several files as one table (their schemas may differ in metadata only)."""
+    parts = [pa.Table.from_batches([b]) for b in batches]
+    return pa.concat_tables(parts, promote_options="permissive")
 
 
 def value_counts(lake: Lake, zone: str, table: str, day: date, column: str) -> dict[str, int]:
