@@ -65,19 +65,55 @@ def validate_days(
 ) -> list[quality.Result]:
     """The catalogue's rules over each day of `table`, read from the lake (only the columns the
     rules read) in parts of bounded size, and its day-level rules."""
-    zone, name = table.split("/")
     out = []
     for day in days:
         if table in quality.CATALOGUE:
-            inputs = day_inputs(lake, table, day)
-            tallies: dict[str, quality.Tally] = {}
-            for over, rules in quality.partitions(table).items():
-                columns = quality.checked_columns(table, rules)
-                for part in day_parts(lake, zone, name, day, columns, over):
-                    for rule_id, t in quality.tally(table, part, day, inputs, rules).items():
-                        tallies[rule_id] = tallies[rule_id] + t if rule_id in tallies else t
+            tallies = day_tallies(lake, table, day, day_inputs(lake, table, day))
             out += quality.results(table, day, tallies, (quarantined or {}).get(day))
         out += day_results(lake, table, day)
+    return out
+
+
+def day_tallies(
+    lake: Lake, table: str, day: date, inputs: quality.Inputs
+) -> dict[str, quality.Tally]:
+    """Every rule of `table` over one day, in parts: the rules of a row each part as read (of
+    quality.PART_ROWS rows), those with `over` each bucket of their columns' hash (a day of n
+    times quality.BUCKET_ROWS rows: n buckets, the day read n times, the first time with the
+    row rules' columns, then only with theirs), so the driver's memory does not grow with the
+    day. A day of one bucket is read once, as a whole."""
+    zone, name = table.split("/")
+    partitions = quality.partitions(table)
+    keyed = {over: rules for over, rules in partitions.items() if over}
+    rows = count_rows(lake, zone, name, day) if keyed else 0
+    buckets = max(1, math.ceil(rows / quality.BUCKET_ROWS))
+    out: dict[str, quality.Tally] = {}
+
+    def add(tallies: dict[str, quality.Tally]) -> None:
+        for rule_id, t in tallies.items():
+            out[rule_id] = out[rule_id] + t if rule_id in out else t
+
+    for bucket in range(buckets):
+        now = partitions.get((), []) if bucket == 0 else []
+        read = quality.checked_columns(table, [*now, *(r for rs in keyed.values() for r in rs)])
+        kept: dict[tuple[str, ...], list[pl.DataFrame]] = {over: [] for over in keyed}
+        offset = 0
+        for arrow in read_day_parts(lake, zone, name, day, read, quality.PART_ROWS):
+            part = pl.from_arrow(arrow).with_row_index(quality.ROW, offset)
+            offset += part.height
+            if now:
+                add(quality.tally(table, part, day, inputs, now))
+            for over, rules in keyed.items():
+                mine = part.filter(_bucket(over, buckets) == bucket) if buckets > 1 else part
+                wanted = {*quality.checked_columns(table, rules), quality.ROW}
+                kept[over].append(mine.select(c for c in mine.columns if c in wanted))
+            del arrow, part  # the next part is read without this one
+        for over, rules in keyed.items():
+            add(
+                quality.tally(
+                    table, pl.concat(kept.pop(over), how="vertical_relaxed"), day, inputs, rules
+                )
+            )
     return out
 
 
@@ -88,25 +124,22 @@ def day_parts(
     day: date,
     columns: Sequence[str],
     over: Sequence[str] = (),
-    buckets: int | None = None,
+    buckets: int = 1,
     dictionary: Sequence[str] = (),
 ) -> Iterator[pl.DataFrame]:
-    """The day's rows in parts of about quality.PART_ROWS rows, each row with its position in
-    the day (quality.ROW). With `over`: in `buckets` of the columns' hash (by default as many
-    as that size needs), each holding every row of its values; a day of more buckets than one
-    is read once per bucket, only `columns`, so that the driver's memory stays bounded."""
-    if buckets is None:
-        rows = count_rows(lake, zone, name, day) if over else 0
-        buckets = max(1, math.ceil(rows / quality.PART_ROWS))
+    """The day's rows (only `columns`) in parts of about quality.PART_ROWS rows, each row with
+    its position in the day (quality.ROW); with `over`: in `buckets` of the columns' hash, each
+    holding every row of its values (the day read once per bucket)."""
     for bucket in range(buckets):
         kept, offset = [], 0
-        for table in read_day_parts(lake, zone, name, day, columns, quality.PART_ROWS, dictionary):
-            part = pl.from_arrow(table).with_row_index(quality.ROW, offset)
+        for arrow in read_day_parts(lake, zone, name, day, columns, quality.PART_ROWS, dictionary):
+            part = pl.from_arrow(arrow).with_row_index(quality.ROW, offset)
             offset += part.height
             if not over:
                 yield part
-                continue
-            kept.append(part.filter(_bucket(over, buckets) == bucket) if buckets > 1 else part)
+            else:
+                kept.append(part.filter(_bucket(over, buckets) == bucket) if buckets > 1 else part)
+            del arrow, part
         if over:
             yield pl.concat(kept, how="vertical_relaxed")
 
@@ -165,7 +198,7 @@ def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[quality.Total
         at = {r: s for r, s in RAW_LINEAGE.items() if s in ("source_file", "source_line")}
         line = next(r for r, s in at.items() if s == "source_line")
         rows = max(count_rows(lake, z, name, day) for z in (zone, "raw"))
-        buckets = max(1, math.ceil(rows / quality.PART_ROWS))  # by line: the same rows in each
+        buckets = max(1, math.ceil(rows / quality.BUCKET_ROWS))  # by line: the same rows in each
         columns = ["amount", "currency"]
         staged = day_parts(
             lake,
@@ -188,6 +221,7 @@ def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[quality.Total
             )
             joined = part.select(*at.values()).join(raw, on=list(at.values()), how="left")
             source, here = quality.totals(joined, source), quality.totals(part, here)
+            del part, raw, joined  # the next bucket is read without this one
         return source, here
     # the fact holds every staged posting, its amount unchanged
     for part in day_parts(lake, zone, name, day, ["amount", "currency"]):

@@ -23,8 +23,8 @@ Severities:
 Why polars on the driver and not pandera.pyspark: the checks read a few columns of one day's
 Parquet (1,000,000 postings: read 0.14 s, every staged transactions rule 1.5 s on this machine),
 while pandera.pyspark took 1.6-3.0 s for just five built-in column checks on the same rows,
-cached, without reporting failing rows (README, Performance). In parts of at most `PART_ROWS`
-rows the driver's memory does not grow with the day (docs/performance.md, "The asset checks").
+cached, without reporting failing rows (README, Performance). In parts of bounded size (`PART_ROWS`)
+the driver's memory does not grow with the day (docs/performance.md, "The asset checks").
 """
 
 from __future__ import annotations
@@ -50,9 +50,11 @@ FATAL, ERROR, WARN = "fatal", "error", "warn"
 Inputs = Mapping[str, pl.DataFrame]
 SAMPLE_ROWS = 5
 SAMPLE_GROUPS = 100  # a rule reported per group lists at most this many groups
-# The most rows of a day checked at once: a day of more is checked in parts (rules with `over`:
-# in buckets of their key's hash, so each bucket holds every row of its values).
-PART_ROWS = 1_000_000
+# A day is checked in parts: the rules of a row on parts of about PART_ROWS rows as read, the
+# rules with `over` on buckets of about BUCKET_ROWS rows (of their key's hash: each bucket holds
+# every row of its values), so the driver's memory is bounded, whatever the day's size.
+PART_ROWS = 250_000
+BUCKET_ROWS = 1_000_000
 ROW = "_row"  # a row's position in the day, in a part: samples show the day's first failing rows
 
 

@@ -352,31 +352,25 @@ def read_day_parts(
     rows: int,
     dictionary: Sequence[str] = (),
 ) -> Iterator[pa.Table]:
-    """One day of a lake table read on the driver in parts of about `rows` rows (whole record
-    batches, in file order; at least one part, maybe empty), only those of `columns` the files
+    """One day of a lake table read on the driver in parts of about `rows` rows (whole row
+    groups, in file order; at least one part, maybe empty), only those of `columns` the files
     have (the checks name a missing one): memory does not grow with the day."""
     files = lake.files(day_path(zone, table, day), ".parquet")
     if not files:
         raise LakeError(f"{zone}/{table} has no files for {day}: materialize it first")
-    batches: list[pa.RecordBatch] = []
+    groups: list[pa.Table] = []
     yielded = False
     for i in files:
         f = pq.ParquetFile(lake.fs.open_input_file(i.path), read_dictionary=list(dictionary))
         present = [c for c in columns if c in f.schema_arrow.names]
         empty = pa.schema([f.schema_arrow.field(c) for c in present]).empty_table()
-        for batch in f.iter_batches(batch_size=min(rows, 65_536), columns=present):
-            batches.append(batch)
-            if sum(b.num_rows for b in batches) >= rows:
-                yield _table(batches)
-                batches, yielded = [], True
-    if batches or not yielded:
-        yield _table(batches) if batches else empty
-
-
-def _table(batches: list[pa.RecordBatch]) -> pa.Table:
-    """Batches of several files as one table (their schemas may differ in metadata only)."""
-    parts = [pa.Table.from_batches([b]) for b in batches]
-    return pa.concat_tables(parts, promote_options="permissive")
+        for g in range(f.num_row_groups):
+            groups.append(f.read_row_group(g, columns=present))
+            if sum(t.num_rows for t in groups) >= rows:
+                yield pa.concat_tables(groups, promote_options="permissive")
+                groups, yielded = [], True
+    if groups or not yielded:
+        yield pa.concat_tables(groups, promote_options="permissive") if groups else empty
 
 
 def value_counts(lake: Lake, zone: str, table: str, day: date, column: str) -> dict[str, int]:
