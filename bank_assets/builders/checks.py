@@ -32,7 +32,6 @@ from bank_assets.io.warehouse.checks import rule_failures
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import quality, staging
 from bank_assets.model.keys import RAW_LINEAGE
-from bank_assets.model.quality import SAMPLE_ROWS
 from bank_assets.model.tables import WarehouseTable
 
 SEVERITY = {
@@ -85,8 +84,7 @@ def day_tallies(
     zone, name = table.split("/")
     partitions = quality.partitions(table)
     keyed = {over: rules for over, rules in partitions.items() if over}
-    rows = count_rows(lake, zone, name, day) if keyed else 0
-    buckets = max(1, math.ceil(rows / quality.BUCKET_ROWS))
+    buckets = _buckets(count_rows(lake, zone, name, day) if keyed else 0)
     out: dict[str, quality.Tally] = {}
 
     def add(tallies: dict[str, quality.Tally]) -> None:
@@ -144,6 +142,10 @@ def day_parts(
             yield pl.concat(kept, how="vertical_relaxed")
 
 
+def _buckets(rows: int) -> int:
+    return max(1, math.ceil(rows / quality.BUCKET_ROWS))
+
+
 def _bucket(over: Sequence[str], buckets: int) -> pl.Expr:
     """A row's bucket: its `over` values' hash; rows without a value are spread by position
     (they have nothing to be checked with)."""
@@ -197,8 +199,8 @@ def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[quality.Total
     if zone == "staged":  # the same rows as landed: the typed amount is the landed text's value
         at = {r: s for r, s in RAW_LINEAGE.items() if s in ("source_file", "source_line")}
         line = next(r for r, s in at.items() if s == "source_line")
-        rows = max(count_rows(lake, z, name, day) for z in (zone, "raw"))
-        buckets = max(1, math.ceil(rows / quality.BUCKET_ROWS))  # by line: the same rows in each
+        # buckets by line: the same rows on both sides
+        buckets = _buckets(max(count_rows(lake, z, name, day) for z in (zone, "raw")))
         columns = ["amount", "currency"]
         staged = day_parts(
             lake,
@@ -254,7 +256,9 @@ def warehouse_results(
             keys = read_day(lake, zone, name, day, list(table.key))[table.key[0]].to_pylist()
             out.append(keys_loaded(warehouse, asset, table, day, keys))
     for r in quality.CATALOGUE.get(asset, ()):  # SQL aggregates over the table, in PostgreSQL
-        checked, failed, sample = rule_failures(warehouse, table, r.sql, r.columns, SAMPLE_ROWS)
+        checked, failed, sample = rule_failures(
+            warehouse, table, r.sql, r.columns, quality.SAMPLE_ROWS
+        )
         out += [quality.sql_result(asset, r, day, checked, failed, sample) for day in loaded]
     return out
 
