@@ -85,6 +85,8 @@ def day_tallies(
     partitions = quality.partitions(table)
     keyed = {over: rules for over, rules in partitions.items() if over}
     buckets = _buckets(count_rows(lake, zone, name, day) if keyed else 0)
+    if buckets == 1 and keyed:  # the whole day in one bucket: its keyed rules in one pass
+        keyed = {tuple(c for over in keyed for c in over): [r for rs in keyed.values() for r in rs]}
     out: dict[str, quality.Tally] = {}
 
     def add(tallies: dict[str, quality.Tally]) -> None:
