@@ -23,8 +23,10 @@ Severities:
 Why polars on the driver and not pandera.pyspark: the checks read a few columns of one day's
 Parquet (1,000,000 postings: read 0.14 s, every staged transactions rule 1.5 s on this machine),
 while pandera.pyspark took 1.6-3.0 s for just five built-in column checks on the same rows,
-cached, without reporting failing rows (README, Performance). In parts of bounded size (`PART_ROWS`)
-the driver's memory does not grow with the day (docs/performance.md, "The asset checks").
+cached, without reporting failing rows (README, Performance). Checked in parts of bounded size,
+the driver keeps that speed and its memory stops growing with the day (measured: the staged
+transactions' checks peak at 0.7 GB for 1M rows and 0.9 GB for 5M, 1.2 GB and 4.4 GB read whole;
+docs/performance.md, "The asset checks").
 """
 
 from __future__ import annotations
