@@ -124,18 +124,19 @@ def _fact(staged: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@pytest.fixture()
-def day(local_lake):
+@pytest.fixture(params=["local_lake", "lake"])  # a local folder, an S3 endpoint
+def day(request):
+    lake = request.getfixturevalue(request.param)
     staged = _staged()
-    _write(local_lake, "staged", "transactions", staged)
-    _write(local_lake, "raw", "transactions", _raw(staged))
+    _write(lake, "staged", "transactions", staged)
+    _write(lake, "raw", "transactions", _raw(staged))
     fact = _fact(staged)
-    _write(local_lake, "curated", "fact_transactions", fact)
+    _write(lake, "curated", "fact_transactions", fact)
     rates = pl.DataFrame(
         {"currency": ["EUR"], "eur_per_unit": pl.Series([Decimal("1")], dtype=pl.Decimal(18, 8))}
     )
-    _write(local_lake, "staged", "fx_rates", rates, files=1)
-    return local_lake, staged, fact
+    _write(lake, "staged", "fx_rates", rates, files=1)
+    return lake, staged, fact
 
 
 def _figures(results: list[quality.Result]) -> dict[str, tuple]:
