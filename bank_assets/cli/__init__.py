@@ -14,7 +14,7 @@ bank-assets alerts [--date D] [--json]              the alerts raised (dq.alerts
 Developer commands (develop.py):
 bank-assets simulate --date 2026-11-20 [--days N] [--transactions N] [--seed S]
 bank-assets demo [--date D] [--transactions N]      simulate + materialize one day
-bank-assets bench --transactions N [--days D] [--json]
+bank-assets bench --transactions N [--days D] [--sizes N1,N2] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
 bank-assets start | stop                            start / stop the embedded PostgreSQL server
 
@@ -107,6 +107,15 @@ def at_least(minimum: int | float, kind: type = int):
     return parse
 
 
+def sizes_type(text: str) -> list[int]:
+    """An argparse type: two or more distinct transaction counts, comma-separated."""
+    positive = at_least(1)
+    sizes = [positive(part.strip()) for part in text.split(",")]
+    if len(set(sizes)) < 2:
+        raise argparse.ArgumentTypeError(f"needs two or more different sizes, not {text}")
+    return sizes
+
+
 def parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="bank-assets",
@@ -196,6 +205,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--date", type=day_type, default=date(2026, 11, 20))
     s.add_argument("--seed", type=at_least(0), default=42)
     s.add_argument("--home", help="state directory, wiped first (default: $BANK_ASSETS_HOME/bench)")
+    s.add_argument(
+        "--sizes",
+        type=sizes_type,
+        help="comma-separated transactions per day, e.g. 100000,1000000: bench each (its own "
+        "process) and fit seconds = fixed + per_million x millions per step and in total",
+    )
     s.add_argument("--json", action="store_true", help="last line: one JSON object")
     s.set_defaults(func=cmd_bench)
 

@@ -40,14 +40,15 @@ def _progress(enabled: bool):
 
 
 class PeakRss:
-    """Peak resident memory of this process and its children (JVM, Python workers), sampled;
-    `driver_mb`: of this process alone (the driver: what must not grow with the day)."""
+    """Peak resident memory of this process and its children (the JVM, Python workers), sampled:
+    the total, this process's own (the driver's Python: what the asset checks hold) and the
+    JVM's. The embedded PostgreSQL server is not a child (pg_ctl daemonizes it): not counted."""
 
     def __init__(self, interval: float = 0.2):
         import psutil
 
-        self.proc, self.peak, self.interval = psutil.Process(), 0, interval
-        self.driver_peak = 0
+        self.proc, self.interval = psutil.Process(), interval
+        self.peak = self.own = self.jvm = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -55,13 +56,16 @@ class PeakRss:
         import psutil
 
         while not self._stop.is_set():
-            total = 0
-            with contextlib.suppress(psutil.Error):
-                self.driver_peak = max(self.driver_peak, self.proc.memory_info().rss)
+            total = jvm = 0
             for p in [self.proc, *self.proc.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):  # a child may exit while we look
-                    total += p.memory_info().rss
-            self.peak = max(self.peak, total)
+                    rss = p.memory_info().rss
+                    total += rss
+                    if p is self.proc:
+                        self.own = max(self.own, rss)
+                    elif p.name() == "java":
+                        jvm += rss
+            self.peak, self.jvm = max(self.peak, total), max(self.jvm, jvm)
             self._stop.wait(self.interval)
 
     def __enter__(self):
@@ -77,8 +81,12 @@ class PeakRss:
         return round(self.peak / 2**20, 1)
 
     @property
-    def driver_mb(self) -> float:
-        return round(self.driver_peak / 2**20, 1)
+    def own_mb(self) -> float:
+        return round(self.own / 2**20, 1)
+
+    @property
+    def jvm_mb(self) -> float:
+        return round(self.jvm / 2**20, 1)
 
 
 def cmd_simulate(args) -> int:
@@ -163,6 +171,39 @@ def demo_summary(result, settings: Settings, day) -> None:
 
 
 def cmd_bench(args) -> int:
+    if args.sizes:
+        return bench_sizes(args)
+    report = bench_once(args)
+    figures = report["assets"]
+    print(f"{'asset':<34}{'rows':>12}{'seconds':>10}")
+    for key in sorted(figures):
+        f = figures[key]
+        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}s")
+    print(f"\n{'step (its assets)':<46}{'seconds':>9}{'jobs':>7}{'stages':>8}{'tasks':>8}")
+    for label, step in report["steps"].items():
+        print(
+            f"{label:<46}{step['seconds']:>9.1f}{step['jobs']:>7}{step['stages']:>8}"
+            f"{step['tasks']:>8}"
+        )
+    spark = report["spark"]
+    total = report["total_seconds"]
+    print(
+        f"{report['transactions']:,} transactions over {report['days']} day(s): {total:.1f}s "
+        f"end to end ({report['transactions_per_second']:,}/s), simulation "
+        f"{report['simulate_seconds']:.1f}s, peak RSS {report['peak_rss_mb']:,.0f} MB (the "
+        f"driver's Python {report['driver_rss_mb']:,.0f} MB, the JVM "
+        f"{report['jvm_rss_mb']:,.0f} MB), {report['cpus']} CPUs; asset checks "
+        f"{report['checks_seconds']:.1f}s of it ({report['checks_seconds'] / total:.0%}); Spark "
+        f"{spark['jobs']} jobs, {spark['stages']} stages, {spark['tasks']} tasks"
+    )
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+def bench_once(args) -> dict:
+    """Simulate args.days days of args.transactions each on a wiped state directory and
+    materialize them as one run; the run's figures."""
     import dagster as dg
 
     from bank_assets.io.lake import Lake
@@ -192,13 +233,14 @@ def cmd_bench(args) -> int:
         t1 = time.perf_counter()
         result = run_days(instance, start, end, log_level="WARNING")
         total = time.perf_counter() - t1
+        windows = step_windows(instance, result.run_id)
+    jobs = spark_jobs()  # after the timing: reading Spark's status store takes its own time
     if not settings.pg_dsn:  # the bench's own embedded server is not needed afterwards
         from bank_assets.io.warehouse.embedded import stop_embedded_postgres
 
         stop_embedded_postgres(settings.home / "postgres")
-    figures = asset_figures(result)
     transactions = args.transactions * args.days
-    report = {
+    return {
         "transactions": transactions,
         "days": args.days,
         "simulate_seconds": round(simulate_seconds, 2),
@@ -206,21 +248,153 @@ def cmd_bench(args) -> int:
         "checks_seconds": round(checks_seconds(result), 2),
         "transactions_per_second": round(transactions / total),
         "peak_rss_mb": rss.mb,
-        "driver_rss_mb": rss.driver_mb,
+        "driver_rss_mb": rss.own_mb,
+        "jvm_rss_mb": rss.jvm_mb,
         "cpus": os.cpu_count(),
-        "assets": figures,
+        "spark": spark_totals(jobs),
+        "assets": asset_figures(result),
+        "steps": step_shape(windows, step_assets(result), jobs),
     }
-    for key in sorted(figures):
-        f = figures[key]
-        print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}s")
-    print(
-        f"{transactions:,} transactions over {args.days} day(s): {total:.1f}s end to end "
-        f"({report['transactions_per_second']:,}/s), simulation {simulate_seconds:.1f}s, "
-        f"peak RSS {rss.mb:,.0f} MB, {os.cpu_count()} CPUs; asset checks "
-        f"{report['checks_seconds']:.1f}s of it ({report['checks_seconds'] / total:.0%})"
-    )
+
+
+def spark_jobs() -> list[dict]:
+    """The Spark jobs this process's SparkContext ran, from its status store (kept with the UI
+    disabled; the newest spark.ui.retainedJobs of them, 1,000 by default): per job its
+    submission time (epoch seconds), the stages it ran, those it skipped (their shuffle output
+    reused) and its tasks. None without a local SparkContext (a Spark Connect client)."""
+    from pyspark import SparkContext
+
+    sc = SparkContext._active_spark_context
+    if sc is None:
+        return []
+    store = sc._jsc.sc().statusStore()
+    jobs = []
+    for job_id in sc.statusTracker().getJobIdsForGroup():
+        job = store.job(job_id)
+        submitted = job.submissionTime()
+        jobs.append(
+            {
+                "submitted": submitted.get().getTime() / 1000 if submitted.isDefined() else 0.0,
+                "stages": job.numCompletedStages() + job.numFailedStages(),
+                "skipped_stages": job.numSkippedStages(),
+                "tasks": job.numCompletedTasks() + job.numFailedTasks(),
+            }
+        )
+    return jobs
+
+
+def spark_totals(jobs: list[dict]) -> dict:
+    """The run's Spark jobs, stages (run, and skipped), tasks; `retained_jobs` fewer than `jobs`
+    says the stages and tasks count only the newest jobs (see spark_jobs)."""
+    from pyspark import SparkContext
+
+    sc = SparkContext._active_spark_context
+    launched = sc._jsc.sc().dagScheduler().numTotalJobs() if sc is not None else len(jobs)
+    totals = {k: sum(j[k] for j in jobs) for k in ("stages", "skipped_stages", "tasks")}
+    return {"jobs": launched, "retained_jobs": len(jobs), **totals}
+
+
+def step_windows(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step of the run: when it started and ended (epoch seconds, from the event log)."""
+    import dagster as dg
+
+    ends = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+    windows: dict[str, list[float]] = {}
+    for entry in instance.all_logs(run_id, of_type={dg.DagsterEventType.STEP_START, *ends}):
+        window = windows.setdefault(entry.step_key, [entry.timestamp, entry.timestamp])
+        if entry.dagster_event.event_type in ends:
+            window[1] = entry.timestamp
+    return {k: (a, b) for k, (a, b) in windows.items()}
+
+
+def step_assets(result) -> dict[str, list[str]]:
+    """The assets each step materialized."""
+    assets: dict[str, set[str]] = {}
+    for event in result.get_asset_materialization_events():
+        assets.setdefault(event.step_key, set()).add(event.asset_key.to_user_string())
+    return {k: sorted(v) for k, v in assets.items()}
+
+
+def step_shape(
+    windows: dict[str, tuple[float, float]], assets: dict[str, list[str]], jobs: list[dict]
+) -> dict[str, dict]:
+    """Per step, in the order the steps ran, labelled by its asset (or its step key when it
+    materializes several): its wall seconds, its assets and the Spark jobs, stages and tasks
+    submitted while it ran (the in-process executor runs one step at a time)."""
+    shape = {}
+    for step, (start, end) in sorted(windows.items(), key=lambda kv: kv[1]):
+        own = [j for j in jobs if start <= j["submitted"] <= end]
+        names = assets.get(step, [])
+        shape[names[0] if len(names) == 1 else step] = {
+            "seconds": round(end - start, 3),
+            "assets": names,
+            "jobs": len(own),
+            "stages": sum(j["stages"] for j in own),
+            "tasks": sum(j["tasks"] for j in own),
+        }
+    return shape
+
+
+def fit_line(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The least-squares line through (millions of transactions, seconds) points: seconds =
+    fixed + per_million x millions, as (fixed, per_million). Two sizes give the line through
+    both; fewer than two distinct sizes cannot separate the parts."""
+    xs = [x for x, _ in points]
+    if len(set(xs)) < 2:
+        raise ValueError("the fit needs runs at two or more sizes")
+    n = len(points)
+    mean_x, mean_y = sum(xs) / n, sum(y for _, y in points) / n
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x in xs)
+    return mean_y - slope * mean_x, slope
+
+
+def fit_shape(reports: list[dict]) -> dict:
+    """fixed + per_million x millions for the whole run and for each step that ran at every
+    size, from bench reports at two or more sizes (millions: transactions of the whole run)."""
+    sizes = [r["transactions"] / 1e6 for r in reports]
+
+    def fit(seconds: list[float]) -> dict:
+        fixed, per_million = fit_line(list(zip(sizes, seconds, strict=True)))
+        return {"fixed": round(fixed, 2), "per_million": round(per_million, 2)}
+
+    common = [k for k in reports[0]["steps"] if all(k in r["steps"] for r in reports)]
+    return {
+        "total": fit([r["total_seconds"] for r in reports]),
+        "steps": {k: fit([r["steps"][k]["seconds"] for r in reports]) for k in common},
+    }
+
+
+def bench_sizes(args) -> int:
+    """Bench each size in its own process (each pays Spark's start and JIT warm-up as a user's
+    run does) and fit the fixed and per-row parts of the run and of each step."""
+    import subprocess
+
+    sizes = args.sizes
+    reports = []
+    for n in sizes:
+        cmd = [sys.executable, "-m", "bank_assets.cli", "bench", "--transactions", str(n)]
+        cmd += ["--days", str(args.days), "--date", args.date.isoformat()]
+        cmd += ["--seed", str(args.seed), "--json"] + (["--home", args.home] if args.home else [])
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.stderr.write(out.stderr)
+            return out.returncode
+        *lines, last = out.stdout.strip().splitlines()
+        print("\n".join(lines[-1:]), flush=True)  # the size's summary line
+        reports.append(json.loads(last))
+    shape = fit_shape(reports)
+    heads = "".join(f"{f'{n:,}':>11}" for n in sizes)
+    print(f"\n{'step (its assets)':<46}{heads}{'fixed':>9}{'per 1M':>9}  (seconds)")
+    rows = [("total", [r["total_seconds"] for r in reports], shape["total"])]
+    rows += [(k, [r["steps"][k]["seconds"] for r in reports], f) for k, f in shape["steps"].items()]
+    for label, seconds, f in rows:
+        cells = "".join(f"{s:>11.1f}" for s in seconds)
+        print(f"{label:<46}{cells}{f['fixed']:>9.1f}{f['per_million']:>9.1f}")
+    jobs = "".join(f"{r['spark']['jobs']:>11}" for r in reports)
+    stages = "".join(f"{r['spark']['stages']:>11}" for r in reports)
+    print(f"{'Spark jobs':<46}{jobs}\n{'Spark stages':<46}{stages}")
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps({"sizes": sizes, "runs": reports, "fit": shape}))
     return 0
 
 

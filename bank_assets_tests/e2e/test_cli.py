@@ -100,6 +100,14 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
     assets = report["assets"]
     assert assets["warehouse/fact_transactions"]["rows"] > 3000
     assert "end to end" in out.stdout
+    # the shape: Spark's own counts, each step's share of them, the driver's Python apart
+    spark = report["spark"]
+    assert 0 < spark["jobs"] <= spark["stages"] <= spark["tasks"]
+    steps = report["steps"]
+    assert steps["staged/transactions"]["jobs"] > 0 and steps["curated/dim_dates"]["jobs"] >= 0
+    assert sum(s["jobs"] for s in steps.values()) <= spark["jobs"]
+    assert sum(s["seconds"] for s in steps.values()) <= report["total_seconds"]
+    assert 50 < report["driver_rss_mb"] < report["peak_rss_mb"]
     # the lake (written by Spark's Python workers), the server's data and its passwords: all
     # private to the user (directories 0700, files 0600)
     bench = tmp_path / "home" / "bench"
