@@ -12,6 +12,7 @@ flags rows raises a `rule_warning` alert.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
@@ -26,7 +27,8 @@ from bank_assets.builders.metadata import sample_table
 from bank_assets.builders.partitions import daily
 from bank_assets.io.alerts import Alert, raise_alert
 from bank_assets.io.lake import Lake, day_path
-from bank_assets.io.spark.tables import count_rows, read_day
+from bank_assets.io.spark.tables import count_rows, read_day, read_day_parts
+from bank_assets.io.warehouse.checks import rule_failures
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model import quality, staging
 from bank_assets.model.keys import RAW_LINEAGE
@@ -61,17 +63,101 @@ def validate_days(
     quarantined: dict[date, dict[str, int]] | None = None,
 ) -> list[quality.Result]:
     """The catalogue's rules over each day of `table`, read from the lake (only the columns the
-    rules read), and its day-level rules."""
-    zone, name = table.split("/")
+    rules read) in parts of bounded size, and its day-level rules."""
     out = []
     for day in days:
         if table in quality.CATALOGUE:
-            columns = quality.checked_columns(table)
-            frame = pl.from_arrow(read_day(lake, zone, name, day, columns))
-            inputs = day_inputs(lake, table, day)
-            out += quality.validate(table, frame, day, (quarantined or {}).get(day), inputs)
+            tallies = day_tallies(lake, table, day, day_inputs(lake, table, day))
+            out += quality.results(table, day, tallies, (quarantined or {}).get(day))
         out += day_results(lake, table, day)
     return out
+
+
+def day_tallies(
+    lake: Lake, table: str, day: date, inputs: quality.Inputs
+) -> dict[str, quality.Tally]:
+    """Every rule of `table` over one day, in parts: the rules of a row each part as read (of
+    quality.PART_ROWS rows), those with `over` each bucket of their columns' hash (a day of n
+    times quality.BUCKET_ROWS rows: n buckets, the day read n times, the first time with the
+    row rules' columns, then only with theirs), so the driver's memory does not grow with the
+    day. A day of one bucket is read once, as a whole."""
+    zone, name = table.split("/")
+    partitions = quality.partitions(table)
+    keyed = {over: rules for over, rules in partitions.items() if over}
+    buckets = _buckets(count_rows(lake, zone, name, day) if keyed else 0)
+    if buckets == 1 and keyed:  # the whole day in one bucket: its keyed rules in one pass
+        keyed = {tuple(c for over in keyed for c in over): [r for rs in keyed.values() for r in rs]}
+    out: dict[str, quality.Tally] = {}
+
+    def add(tallies: dict[str, quality.Tally]) -> None:
+        for rule_id, t in tallies.items():
+            out[rule_id] = out[rule_id] + t if rule_id in out else t
+
+    for bucket in range(buckets):
+        now = partitions.get((), []) if bucket == 0 else []
+        read = quality.checked_columns(table, [*now, *(r for rs in keyed.values() for r in rs)])
+        kept: dict[tuple[str, ...], list[pl.DataFrame]] = {over: [] for over in keyed}
+        offset = 0
+        for arrow in read_day_parts(lake, zone, name, day, read, quality.PART_ROWS):
+            part = pl.from_arrow(arrow).with_row_index(quality.ROW, offset)
+            offset += part.height
+            if now:
+                add(quality.tally(table, part, day, inputs, now))
+            for over, rules in keyed.items():
+                mine = part.filter(_bucket(over, buckets) == bucket) if buckets > 1 else part
+                wanted = {*quality.checked_columns(table, rules), quality.ROW}
+                kept[over].append(mine.select(c for c in mine.columns if c in wanted))
+            del arrow, part  # the next part is read without this one
+        for over, rules in keyed.items():
+            add(
+                quality.tally(
+                    table, pl.concat(kept.pop(over), how="vertical_relaxed"), day, inputs, rules
+                )
+            )
+    return out
+
+
+def day_parts(
+    lake: Lake,
+    zone: str,
+    name: str,
+    day: date,
+    columns: Sequence[str],
+    over: Sequence[str] = (),
+    buckets: int = 1,
+    dictionary: Sequence[str] = (),
+) -> Iterator[pl.DataFrame]:
+    """The day's rows (only `columns`) in parts of about quality.PART_ROWS rows, each row with
+    its position in the day (quality.ROW); with `over`: in `buckets` of the columns' hash, each
+    holding every row of its values (the day read once per bucket)."""
+    for bucket in range(buckets):
+        kept, offset = [], 0
+        for arrow in read_day_parts(lake, zone, name, day, columns, quality.PART_ROWS, dictionary):
+            part = pl.from_arrow(arrow).with_row_index(quality.ROW, offset)
+            offset += part.height
+            if not over:
+                yield part
+            else:
+                kept.append(part.filter(_bucket(over, buckets) == bucket) if buckets > 1 else part)
+            del arrow, part
+        if over:
+            yield pl.concat(kept, how="vertical_relaxed")
+
+
+def _buckets(rows: int) -> int:
+    return max(1, math.ceil(rows / quality.BUCKET_ROWS))
+
+
+def _bucket(over: Sequence[str], buckets: int) -> pl.Expr:
+    """A row's bucket: its `over` values' hash; rows without a value are spread by position
+    (they have nothing to be checked with)."""
+    key = pl.col(over[0]) if len(over) == 1 else pl.struct(over)
+    return (
+        pl.when(pl.any_horizontal(pl.col(*over).is_null()))
+        .then(pl.col(quality.ROW).cast(pl.UInt64))
+        .otherwise(key.hash())
+        % buckets
+    )
 
 
 def day_inputs(lake: Lake, table: str, day: date) -> quality.Inputs:
@@ -107,26 +193,45 @@ def day_results(lake: Lake, table: str, day: date) -> list[quality.Result]:
     return out
 
 
-def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the layer before, this table): currency and amount of the rows to reconcile."""
+def _amounts(lake: Lake, zone: str, name: str, day: date) -> tuple[quality.Totals, ...]:
+    """(the layer before, this table): rows and total amount per currency of the rows to
+    reconcile, summed over the day's parts."""
+    source: quality.Totals = {}
+    here: quality.Totals = {}
     if zone == "staged":  # the same rows as landed: the typed amount is the landed text's value
         at = {r: s for r, s in RAW_LINEAGE.items() if s in ("source_file", "source_line")}
+        line = next(r for r, s in at.items() if s == "source_line")
+        # buckets by line: the same rows on both sides
+        buckets = _buckets(max(count_rows(lake, z, name, day) for z in (zone, "raw")))
         columns = ["amount", "currency"]
-        here = pl.from_arrow(
-            read_day(lake, zone, name, day, [*columns, *at.values()], dictionary=["source_file"])
+        staged = day_parts(
+            lake,
+            zone,
+            name,
+            day,
+            [*columns, *at.values()],
+            ["source_line"],
+            buckets,
+            ["source_file"],
         )
-        raw = pl.from_arrow(
-            read_day(lake, "raw", name, day, [*columns, *at], dictionary=["_source_file"])
-        ).select(
-            pl.col("amount").str.strip_chars().cast(here.schema["amount"], strict=False),
-            pl.col("currency").str.strip_chars().str.to_uppercase(),
-            *[pl.col(r).alias(s) for r, s in at.items()],
+        landed = day_parts(
+            lake, "raw", name, day, [*columns, *at], [line], buckets, ["_source_file"]
         )
-        source = here.select(*at.values()).join(raw, on=list(at.values()), how="left")
+        for part, raw in zip(staged, landed, strict=True):
+            raw = raw.select(
+                pl.col("amount").str.strip_chars().cast(part.schema["amount"], strict=False),
+                pl.col("currency").str.strip_chars().str.to_uppercase(),
+                *[pl.col(r).alias(s) for r, s in at.items()],
+            )
+            joined = part.select(*at.values()).join(raw, on=list(at.values()), how="left")
+            source, here = quality.totals(joined, source), quality.totals(part, here)
+            del part, raw, joined  # the next bucket is read without this one
         return source, here
     # the fact holds every staged posting, its amount unchanged
-    here = pl.from_arrow(read_day(lake, zone, name, day, ["amount", "currency"]))
-    source = pl.from_arrow(read_day(lake, "staged", "transactions", day, ["amount", "currency"]))
+    for part in day_parts(lake, zone, name, day, ["amount", "currency"]):
+        here = quality.totals(part, here)
+    for part in day_parts(lake, "staged", "transactions", day, ["amount", "currency"]):
+        source = quality.totals(part, source)
     return source, here
 
 
@@ -152,10 +257,11 @@ def warehouse_results(
         elif table.load == "upsert":
             keys = read_day(lake, zone, name, day, list(table.key))[table.key[0]].to_pylist()
             out.append(keys_loaded(warehouse, asset, table, day, keys))
-    if asset in quality.CATALOGUE:
-        columns = quality.checked_columns(asset)
-        frame = pl.DataFrame(warehouse.select(table, columns), schema=columns, orient="row")
-        out += [r for day in loaded for r in quality.validate(asset, frame, day)]
+    for r in quality.CATALOGUE.get(asset, ()):  # SQL aggregates over the table, in PostgreSQL
+        checked, failed, sample = rule_failures(
+            warehouse, table, r.sql, r.columns, quality.SAMPLE_ROWS
+        )
+        out += [quality.sql_result(asset, r, day, checked, failed, sample) for day in loaded]
     return out
 
 

@@ -7,7 +7,7 @@ import collections
 import itertools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 
@@ -371,6 +371,36 @@ def read_day(
         )
         for i in files
     )
+
+
+def read_day_parts(
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    columns: Sequence[str],
+    rows: int,
+    dictionary: Sequence[str] = (),
+) -> Iterator[pa.Table]:
+    """One day of a lake table read on the driver in parts of about `rows` rows (whole row
+    groups, in file order; at least one part, maybe empty), only those of `columns` the files
+    have (the checks name a missing one): memory does not grow with the day."""
+    files = lake.files(day_path(zone, table, day), ".parquet")
+    if not files:
+        raise LakeError(f"{zone}/{table} has no files for {day}: materialize it first")
+    groups: list[pa.Table] = []
+    yielded = False
+    for i in files:
+        f = pq.ParquetFile(lake.fs.open_input_file(i.path), read_dictionary=list(dictionary))
+        present = [c for c in columns if c in f.schema_arrow.names]
+        empty = pa.schema([f.schema_arrow.field(c) for c in present]).empty_table()
+        for g in range(f.num_row_groups):
+            groups.append(f.read_row_group(g, columns=present))
+            if sum(t.num_rows for t in groups) >= rows:
+                yield pa.concat_tables(groups, promote_options="permissive")
+                groups, yielded = [], True
+    if groups or not yielded:
+        yield pa.concat_tables(groups, promote_options="permissive") if groups else empty
 
 
 def value_counts(lake: Lake, zone: str, table: str, day: date, column: str) -> dict[str, int]:

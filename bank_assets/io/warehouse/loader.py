@@ -494,15 +494,6 @@ class Warehouse:
                 ],
             )
 
-    def select(self, table: WarehouseTable, columns: list[str]) -> list[tuple]:
-        """Every row of `table`, only `columns` (for checks over a whole dimension)."""
-        with self.connect() as conn:
-            query = sql.SQL("select {} from {}").format(
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.Identifier(table.schema, table.name),
-            )
-            return conn.execute(query).fetchall()
-
     def count(self, table: WarehouseTable) -> int:
         """Rows in `table` (every day, every version), counted exactly."""
         with self.connect() as conn:
