@@ -94,6 +94,15 @@ def first_day(env: Mapping[str, str] | None = None) -> date:
         ) from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name}={value!r} is not a number of seconds: use e.g. 30")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration read from the environment, with the embedded defaults filled in."""
@@ -142,7 +151,7 @@ class Settings:
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
             keep_stopped=keep_stopped,
             backfill_daemon=bool(env.get("BANK_ASSETS_BACKFILL_DAEMON")),
-            sensor_interval_seconds=int(env.get("BANK_ASSETS_SENSOR_INTERVAL_SECONDS") or 30),
+            sensor_interval_seconds=_seconds(env, "BANK_ASSETS_SENSOR_INTERVAL_SECONDS", 30),
         )
 
     @staticmethod

@@ -3,7 +3,9 @@ tests' deployments evaluate them every 5 s, the daemon's floor)."""
 
 import os
 
-from bank_assets.settings import Settings
+import pytest
+
+from bank_assets.settings import ConfigurationError, Settings
 
 
 def test_the_sensor_interval_is_30_seconds_unless_set():
@@ -13,6 +15,9 @@ def test_the_sensor_interval_is_30_seconds_unless_set():
     )
     env = {"BANK_ASSETS_SENSOR_INTERVAL_SECONDS": "5"}
     assert Settings.from_env(env).sensor_interval_seconds == 5
+    for wrong in ("0", "5s", "-1"):
+        with pytest.raises(ConfigurationError, match="is not a number of seconds"):
+            Settings.from_env({"BANK_ASSETS_SENSOR_INTERVAL_SECONDS": wrong})
 
 
 def test_the_landing_and_failure_sensors_take_it():
