@@ -27,7 +27,7 @@ test: $(VENV)/.installed browser  ## lint, load the definitions (dg), then the w
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DAGSTER_HOME=$$(mktemp -d) VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 # The browser test (bank_assets_tests/e2e/browser.py, run by test_running_deployment.py) drives
 # Debian's chromium through the

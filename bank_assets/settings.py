@@ -44,6 +44,9 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_FIRST_DAY      the first business day, YYYY-MM-DD: the daily partitions start there
                              (default 2026-11-01, FIRST_DAY); every process of a deployment
                              (webserver, daemon, runs) must see the same value
+  BANK_ASSETS_SENSOR_INTERVAL_SECONDS  how often the daemon evaluates the landing sensor and the
+                             failed-run alerts (default 30; the tests' deployments use 5, the
+                             daemon's floor)
   BANK_ASSETS_BACKFILL_DAEMON  set by `bank-assets backfill` on the `dagster-daemon` it starts
                              when none runs: the landing sensor then skips (that daemon runs the
                              backfill, the queue, run monitoring and the failure alerts only)
@@ -154,6 +157,8 @@ class Settings:
     keep_stopped: bool = False
     # the daemon `bank-assets backfill` starts for its backfill: automation stays off
     backfill_daemon: bool = False
+    # the landing sensor's and the failed-run alerts' minimum interval, read when they are defined
+    sensor_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, keep_stopped: bool = False) -> Settings:
@@ -181,6 +186,7 @@ class Settings:
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
             keep_stopped=keep_stopped,
             backfill_daemon=bool(env.get("BANK_ASSETS_BACKFILL_DAEMON")),
+            sensor_interval_seconds=_positive(env, "BANK_ASSETS_SENSOR_INTERVAL_SECONDS") or 30,
         )
 
     @staticmethod

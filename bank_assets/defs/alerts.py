@@ -14,6 +14,7 @@ from bank_assets.settings import Settings
 
 @dg.run_failure_sensor(
     default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=Settings.from_env().sensor_interval_seconds,
     monitor_all_code_locations=True,
     description="Writes an alert for every failed run, and one per failed blocking check.",
 )

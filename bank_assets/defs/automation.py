@@ -18,7 +18,7 @@ from bank_assets.settings import Settings
 @dg.sensor(
     job=jobs.daily_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=Settings.from_env().sensor_interval_seconds,
     description=(
         "Launches a run for each landing day whose manifest is new or changed (a manifest marks "
         "a day complete), and records when it landed: an observation of each landing/<source> "

@@ -1,5 +1,6 @@
 """The Dagster UI in a real browser, as a user reviews a 2-day range run (called by
-test_running_deployment, whose deployment has run a day and then a 2-day range of another size).
+test_running_deployment, whose deployment has run a day, a 2-day range failing on its second day,
+then a 2-day range of other sizes).
 
 Debian's chromium, driven through its own chromedriver by Selenium, opens the asset graph, the
 Checks tab of staged/transactions and its execution history, and the asset's Partitions tab. What
@@ -124,26 +125,35 @@ def partition_figures(chrome, base: str, day: str) -> dict[str, int]:
     return {label: int(v.replace(",", "")) for label, v in zip(labels, values)}
 
 
-def review(client, lake, days) -> None:
-    """What a user reviews in the UI after a run of `days[0]`, then one range run of the others:
-    each day's check result by partition and each day's own row count, compared with the
-    manifests; the asset graph and the check history saved for the README."""
+def review(client, lake, days, failed_range) -> None:
+    """What a user reviews in the UI after a run of `days[0]`, a range run of `failed_range`
+    (a good day, then a day failing the check), then one range run of the other `days`: each
+    day's check result by partition and each day's own row count, compared with the manifests;
+    the asset graph and the check history saved for the README."""
     base = client._url.removesuffix("/graphql")
     staged = {
-        d.isoformat(): lake.manifest_table(d, "transactions")["expected"]["staged"] for d in days
+        d.isoformat(): lake.manifest_table(d, "transactions")["expected"]["staged"]
+        for d in [*days, *failed_range]
     }
-    assert len(set(staged.values())) == len(days), staged  # a total cannot pass for a day's count
+    sizes = [staged[d.isoformat()] for d in days]
+    assert len(set(sizes)) == len(days), staged  # a total cannot pass for a day's count
+    results = {d.isoformat(): "Passed" for d in [*days, failed_range[0]]}
+    results[failed_range[1].isoformat()] = "Failed"
     # what its Skip button does, else a newsletter pop-up covers the first page
     client._execute("mutation { setNuxSeen }")
     with chromium() as chrome:
         graph_screenshot(chrome, base, DOCS / "asset_graph.png")
         # one result per check and day, each against its day (a range run used to record one)
-        history = check_history(chrome, base, len(days), DOCS / "check_history.png")
-        assert history == [(day, "Passed") for day in sorted(staged)], history
+        history = check_history(chrome, base, len(results), DOCS / "check_history.png")
+        assert history == sorted(results.items()), history
         # each day its own rows; dagster/row_count is the whole table's, as Dagster means it
-        shown_rows = {day: partition_figures(chrome, base, day) for day in staged}
-        assert {d: f["dagster/partition_row_count"] for d, f in shown_rows.items()} == staged
-        # (the first day ran alone, when the table held only it; the range's days came after)
-        first, *ranged = staged
+        reviewed = [d.isoformat() for d in days]
+        shown_rows = {day: partition_figures(chrome, base, day) for day in reviewed}
+        assert {d: f["dagster/partition_row_count"] for d, f in shown_rows.items()} == {
+            d: staged[d] for d in reviewed
+        }
+        # (the first day ran alone, when the table held only it; the last range ran last, when
+        # the table held every day, the failed range's staged rows too)
+        first, *ranged = reviewed
         assert shown_rows[first]["dagster/row_count"] == staged[first]
         assert {shown_rows[d]["dagster/row_count"] for d in ranged} == {sum(staged.values())}

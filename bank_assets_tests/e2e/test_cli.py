@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bank_assets_tests.builders import checksum, private_modes, query
+from bank_assets_tests.builders import checksum, day_checksum, materialize, private_modes, query
 from bank_assets_tests.conftest import DAY
 
 pytestmark = pytest.mark.slow
@@ -42,6 +42,7 @@ def home(tmp_path, s3_env, s3_lake_url, pg_dsn) -> dict[str, str]:
         "BANK_ASSETS_SPARK_MASTER": "local[2]",
         "BANK_ASSETS_SPARK_DRIVER_MEMORY": "2g",
         "DAGSTER_PG_URL": pg_dsn.replace("postgresql://", "postgresql+psycopg2://"),
+        "BANK_ASSETS_SENSOR_INTERVAL_SECONDS": "5",  # failure alerts 5 s after a failed run
     }
 
 
@@ -170,7 +171,7 @@ def test_a_run_refused_by_a_day_lock_fails_at_once_and_alerts(home, pg_dsn, webh
     assert [(m["kind"], m["run_id"]) for m in received] == [("run_failure", r) for r in runs]
 
 
-def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
+def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn, resources):
     """A day whose manifest disagrees with its files, run twice from the command line: each
     run writes its run_failure, the failed blocking check is one row (the latest run's), no
     rule warning is repeated, and the previous day is intact."""
@@ -181,10 +182,13 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
     cli(
         "simulate", "--date", previous.isoformat(), "--days", "2", "--transactions", "500", env=home
     )
-    cli("backfill", "--start", previous.isoformat(), env=home)
+    # The previous day is loaded in process (a command-line backfill of a good day, and the
+    # daemon it starts: test_simulate_backfill_and_status); only the failing runs need the CLI.
+    assert materialize(resources, partition_key=previous.isoformat()).success
     kept = "select t::text from dw.fact_transactions t where batch_id = %s order by 1"
     before = query(pg_dsn, kept, (previous,))
     assert before
+    every_table = day_checksum(pg_dsn, previous)
     lake = Lake(Settings.from_env({**os.environ, **home}).lake_config)
     manifest = lake.read_manifest(DAY)
     manifest["tables"]["transactions"]["rows"] += 1  # one line announced but never delivered
@@ -215,6 +219,7 @@ def test_a_failed_run_alerts_once_per_run_and_check(home, pg_dsn):
     ]
     assert alerts[1][2] == f"staged/transactions:rows_accounted_for:{DAY}"
     assert query(pg_dsn, kept, (previous,)) == before
+    assert day_checksum(pg_dsn, previous) == every_table
     # a data-quality failure is not retried by the instance (run_retries, dagster.yaml): no
     # run has a parent run
     retried = "select count(*) from run_tags where key = 'dagster/parent_run_id'"

@@ -1,12 +1,13 @@
 """A running deployment: `bank-assets dev` (webserver + daemon) in a subprocess.
 
 Landing a day makes it reach the warehouse with no further action (landing sensor -> queued run
--> daemon), and a 2-day backfill launched through the webserver's GraphQL API completes as one
-run, whose asset check results read back through the same API. Then `bank-assets backfill`
-against the running deployment: its backfills are the instance's, their runs wait in the run
-queue behind a running run, a day failing a blocking check fails the range (named, alerted once,
-not retried), and `--failed` targets what that backfill left. Real S3 endpoint, real PostgreSQL
-(also the Dagster instance storage), real Spark.
+-> daemon). Then `bank-assets backfill` against the running deployment: its backfill is the
+instance's, run by the deployment's daemon (the CLI starts none); a day failing a blocking check
+fails the range (named, alerted once, not retried). A 2-day backfill launched through the
+webserver's GraphQL API waits in the run queue behind it, completes as one run, and its asset
+check results read back through the same API and in a browser; `--failed --no-wait` returns at
+once and targets what the failed backfill left, its run taken up by the deployment. Real S3
+endpoint, real PostgreSQL (also the Dagster instance storage), real Spark.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def deployment(tmp_path, s3_env, s3_lake_url, pg_dsn, pg_data):
         "BANK_ASSETS_SPARK_MASTER": "local[2]",
         "BANK_ASSETS_SPARK_DRIVER_MEMORY": "2g",
         "DAGSTER_PG_URL": instance_dsn.replace("postgresql://", "postgresql+psycopg2://"),
+        "BANK_ASSETS_SENSOR_INTERVAL_SECONDS": "5",  # the landed day's run starts within 5 s
     }
     log = open(tmp_path / "dev.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
@@ -128,6 +130,8 @@ MATERIALIZATIONS = """query($keys: [String!]) { assetOrError(assetKey: {path: ["
 
 
 def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn, monkeypatch):
+    from bank_assets.cli.backfill import asset_graph
+
     client, env, instance_dsn = deployment
     sensor = client._execute(SENSOR)["sensorOrError"]
     assert sensor["sensorState"]["status"] == "RUNNING"  # on by default
@@ -137,65 +141,16 @@ def test_landed_day_runs_by_itself_and_ui_backfill_is_one_run(deployment, pg_dsn
     rows = wait_for(f"day {DAY} in the warehouse", lambda: fact_rows(pg_dsn, DAY))
     assert rows > 350
 
-    # 2. A 2-day backfill from the UI's API (sensor stopped so only the backfill runs).
+    # 2. Sensor stopped (only the backfills run). A 2-day range from the command line, through
+    # the deployment's queue (its daemon: the CLI starts none), with a day failing a blocking
+    # check; then a 2-day backfill from the UI's API, queued behind it.
     client._execute(STOP, {"id": sensor["id"]})
     days = [DAY - timedelta(days=2), DAY - timedelta(days=1)]  # partitions exist up to yesterday
     # each day another size, so that a range total cannot pass for a day's count
     simulate(env, days[0], transactions=550)
     simulate(env, days[1], transactions=700)
-    nodes = client._execute(ASSETS)["assetNodes"]
-    keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"]]
-    launched = client._execute(
-        BACKFILL,
-        {"params": {"partitionNames": [d.isoformat() for d in days], "assetSelection": keys}},
-    )["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-
-    def finished():
-        backfill = client._execute(STATUS, {"id": launched["backfillId"]})
-        backfill = backfill["partitionBackfillOrError"]
-        return backfill if backfill["status"].startswith(("COMPLETED", "FAILED")) else None
-
-    backfill = wait_for("the backfill", finished)
-    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
-    assert len(backfill["runs"]) == 1 and backfill["runs"][0]["status"] == "SUCCESS"
-    counts = {d: fact_rows(pg_dsn, d) for d in days}
-    assert all(n > 350 for n in counts.values())
-
-    # 3. The asset check results of the backfill run, as the UI reads them.
-    run_id = backfill["runs"][0]["runId"]
-    for table in ("transactions", "clients", "accounts"):
-        executions = client._execute(CHECKS, {"key": {"path": ["staged", table]}})
-        mine = [e for e in executions["assetCheckExecutions"] if e["runId"] == run_id]
-        # A range run records one evaluation per day, against the day's partition.
-        assert sorted((e["partition"], e["status"], e["evaluation"]["success"]) for e in mine) == [
-            (d.isoformat(), "SUCCEEDED", True) for d in days
-        ]
-
-    # 4. What the UI shows for those partitions agrees with the warehouse.
-    asset = client._execute(MATERIALIZATIONS, {"keys": [d.isoformat() for d in days]})
-    shown = asset["assetOrError"]["assetMaterializations"]
-    assert shown
-    for materialization in shown:
-        entries = {e["label"]: e.get("intValue") for e in materialization["metadataEntries"]}
-        # A range run records one materialization per partition, each with its day's rows.
-        day = date.fromisoformat(materialization["partition"])
-        assert entries["dagster/partition_row_count"] == counts[day]
-        assert entries["dagster/row_count"] == rows + sum(counts.values())  # the whole table
-
-    # 4b. The same in a real browser: the Checks and Partitions tabs, screenshots for the README.
-    lake = Lake(Settings.from_env(env).lake_config)
-    browser.review(client, lake, [DAY, *days])
-
-    # 5. Command-line backfills through the deployment's queue (its daemon: the CLI starts none).
-    cli_backfills(env, pg_dsn, instance_dsn, monkeypatch)
-
-
-def cli_backfills(env, pg_dsn, instance_dsn, monkeypatch):
-    from bank_assets.cli.backfill import asset_graph
-
-    good, bad = DAY - timedelta(days=5), [DAY - timedelta(days=4), DAY - timedelta(days=3)]
-    simulate(env, good, days=3)  # good, bad[0], bad[1]
+    bad = [DAY - timedelta(days=4), DAY - timedelta(days=3)]
+    simulate(env, bad[0], days=2, transactions=450)
     lake = Lake(Settings.from_env(env).lake_config)
     delivered = lake.read_manifest(bad[1])
     broken = json.loads(json.dumps(delivered))
@@ -209,39 +164,34 @@ def cli_backfills(env, pg_dsn, instance_dsn, monkeypatch):
         stderr=subprocess.PIPE,
         text=True,
     )
-    started = time.monotonic()
-    out = subprocess.run(
-        [*command, "--start", good.isoformat(), "--no-wait"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert time.monotonic() - started < 90  # returned at once: the CLI's start-up, no run
-    good_id = re.search(r"^backfill (\w+) submitted: ", out.stdout, re.M).group(1)
-    assert "no Dagster daemon is running" not in out.stdout
-
     dsn = instance_dsn
     runs = """select r.run_id, r.status, t.value from runs r join run_tags t
       on t.run_id = r.run_id and t.key = 'dagster/backfill'"""
+    wait_for("the command-line backfill's run", lambda: query(dsn, runs), every=1.0)
+
+    nodes = client._execute(ASSETS)["assetNodes"]
+    keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"]]
+    launched = client._execute(
+        BACKFILL,
+        {"params": {"partitionNames": [d.isoformat() for d in days], "assetSelection": keys}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    ui_id = launched["backfillId"]
     most_started = 0
 
     def one_running_one_queued():
         nonlocal most_started
         rows = query(dsn, runs)
-        statuses = {(status, backfill == good_id) for _, status, backfill in rows}
+        statuses = {(status, backfill == ui_id) for _, status, backfill in rows}
         most_started = max(most_started, sum(status == "STARTED" for _, status, _ in rows))
-        # both backfills have their run: one runs, the other waits in the queue
-        return {("STARTED", True), ("QUEUED", False)} <= statuses or {
-            ("STARTED", False),
-            ("QUEUED", True),
-        } <= statuses
+        # both backfills have their run: the command line's runs, the UI's waits in the queue
+        return {("STARTED", False), ("QUEUED", True)} <= statuses
 
     wait_for("one run started, the other queued", one_running_one_queued, every=1.0)
     stdout, stderr = ranged.communicate(timeout=TIMEOUT)
     assert most_started == 1
     assert ranged.returncode == 1, stderr[-3000:]
+    assert "starting `dagster-daemon run`" not in stdout  # the deployment's daemon ran it
     assert f"failed days: {bad[1]}. Re-run them with `bank-assets backfill --failed`" in stderr
     assert re.search(rf"^  {bad[0]}  passed", stdout, re.M)
     assert re.search(rf"^  {bad[1]}  FAILED staged/transactions rows_accounted_for", stdout, re.M)
@@ -257,17 +207,61 @@ def cli_backfills(env, pg_dsn, instance_dsn, monkeypatch):
     assert check_subject.endswith(bad[1].isoformat())
     retried = "select count(*) from run_tags where key = 'dagster/parent_run_id'"
     assert query(dsn, retried) == [(0,)]
-    wait_for("the good day in the warehouse", lambda: fact_rows(pg_dsn, good))
 
-    # 6. The day is redelivered; --failed re-runs it in full, and on the good day only what the
-    # failed backfill did not materialize (downstream of the failed check).
+    # 3. The UI's backfill: one run for the two days.
+    def finished():
+        backfill = client._execute(STATUS, {"id": ui_id})
+        backfill = backfill["partitionBackfillOrError"]
+        return backfill if backfill["status"].startswith(("COMPLETED", "FAILED")) else None
+
+    backfill = wait_for("the backfill", finished)
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
+    assert len(backfill["runs"]) == 1 and backfill["runs"][0]["status"] == "SUCCESS"
+    counts = {d: fact_rows(pg_dsn, d) for d in days}
+    assert all(n > 350 for n in counts.values())
+
+    # 4. The asset check results of the backfill run, as the UI reads them.
+    run_id = backfill["runs"][0]["runId"]
+    for table in ("transactions", "clients", "accounts"):
+        executions = client._execute(CHECKS, {"key": {"path": ["staged", table]}})
+        mine = [e for e in executions["assetCheckExecutions"] if e["runId"] == run_id]
+        # A range run records one evaluation per day, against the day's partition.
+        assert sorted((e["partition"], e["status"], e["evaluation"]["success"]) for e in mine) == [
+            (d.isoformat(), "SUCCEEDED", True) for d in days
+        ]
+
+    # 5. What the UI shows for those partitions agrees with the warehouse (the failed range
+    # loaded no fact: its blocking check held the fact back for both its days).
+    asset = client._execute(MATERIALIZATIONS, {"keys": [d.isoformat() for d in days]})
+    shown = asset["assetOrError"]["assetMaterializations"]
+    assert shown
+    for materialization in shown:
+        entries = {e["label"]: e.get("intValue") for e in materialization["metadataEntries"]}
+        # A range run records one materialization per partition, each with its day's rows.
+        day = date.fromisoformat(materialization["partition"])
+        assert entries["dagster/partition_row_count"] == counts[day]
+        assert entries["dagster/row_count"] == rows + sum(counts.values())  # the whole table
+
+    # 5b. The same in a real browser: the Checks and Partitions tabs, screenshots for the README.
+    browser.review(client, lake, [DAY, *days], failed_range=bad)
+
+    # 6. The day is redelivered; --failed (not waiting: the deployment's daemon runs it) re-runs
+    # it in full, and on the range's good day only what the failed backfill did not materialize
+    # (downstream of the failed check).
     lake.write_bytes(f"landing/manifests/{bad[1]}.json", json.dumps(delivered).encode())
+    started = time.monotonic()
     out = subprocess.run(
         [*command, "--failed", "--no-wait"], env=env, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr[-3000:]
+    assert time.monotonic() - started < 90  # returned at once: the CLI's start-up, no run
+    assert "no Dagster daemon is running" not in out.stdout
     assert f"re-runs backfill {ranged_id}'s failed days {bad[1]} in full" in out.stdout
     again_id = re.search(r"^backfill (\w+) submitted: ", out.stdout, re.M).group(1)
+    # the deployment's daemon takes it up: its run is submitted to the queue
+    wait_for(
+        "the --failed backfill's run", lambda: [b for *_, b in query(dsn, runs) if b == again_id]
+    )
     import dagster as dg
 
     monkeypatch.setenv("DAGSTER_PG_URL", env["DAGSTER_PG_URL"])
