@@ -16,6 +16,11 @@ from __future__ import annotations
 
 from bank_assets.io.lake import LandingFileError
 
+# Landing files larger than this are parsed by several Spark tasks, one per byte range of this
+# size (io/spark/lake_source.py; BANK_ASSETS_LANDING_SPLIT_MB): a 1,000,000-posting CSV (~190 MB)
+# in 3 splits; the daily masters of a small bank stay one task each.
+SPLIT_BYTES = 64 << 20
+
 
 def listed_rows(entry: dict) -> dict[str, int | None]:
     """Each listed file's rows (the table's rows when it has a single file without a count)."""
