@@ -49,7 +49,7 @@ def splits_of(data: bytes, split_bytes: int, file_format: str) -> pa.Table:
         return data[offset : offset + length]
 
     starts = split_starts(len(data), split_bytes)
-    scans = [scan_range(read_at, s, e) for s, e in zip(starts, [*starts[1:], len(data)])]
+    scans = [scan_range(read_at, s, e, len(data)) for s, e in zip(starts, [*starts[1:], len(data)])]
     splits = plan_splits(len(data), starts, scans, file_format == "csv")
     return pa.concat_tables(
         read_split(read_at, len(data), split, file_format, COLUMNS, "f") for split in splits
@@ -97,7 +97,7 @@ def test_a_lone_carriage_return_keeps_a_csv_file_whole():
         return data[offset : offset + length]
 
     starts = split_starts(len(data), 10)
-    scans = [scan_range(read_at, s, e) for s, e in zip(starts, [*starts[1:], len(data)])]
+    scans = [scan_range(read_at, s, e, len(data)) for s, e in zip(starts, [*starts[1:], len(data)])]
     assert len(starts) > 1 and len(plan_splits(len(data), starts, scans, True)) == 1
 
 

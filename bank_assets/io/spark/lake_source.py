@@ -6,14 +6,18 @@ sources built on `pyarrow.fs` read and write S3 and local disks alike, run on th
 native Parquet path.
 
 Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
-one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
-string, and yields a row (source_file, rows, path, cards_masked, error): the rows never
-pass through the JVM. Card numbers are masked here, before anything is stored (model/cards.py:
+one landing file, or one split (byte range) of a large one (see "splits" below), and writes it
+to the raw zone as one Snappy Parquet file, every column a string, and yields a row
+(source_file, start, rows, path, cards_masked, error, irregular): the rows never pass through
+the JVM. Card numbers are masked here, before anything is stored (model/cards.py:
 every text field and `_raw_line` keeps only the first 6 / last 4 digits; `cards_masked` counts
 them). A file that cannot be read at all (LandingFormatError) yields its message as `error`
 instead of failing the task, so the driver can name every such file as written.
   lake     LakeConfig as JSON
-  files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
+  files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>, "size": <bytes>,
+           "split": {"start", "end", ...}} (`read_split`; start 0 and end = size: the whole file)
+  scan     instead of the above: JSON list of [path, start, end], the first pass over the
+           splits (`scan_range`), one task each
   format   csv | jsonl
   schema   the raw table's Spark schema as JSON: the source columns expected in each file,
            then the lineage columns below (names starting with "_")
@@ -166,7 +170,7 @@ class _ScanReader(DataSourceReader):
         fs, base = LakeConfig.from_json(self.lake).filesystem()
         path, start, end = partition.value
         with fs.open_input_file(f"{base}/{path}") as f:
-            yield path, start, *scan_range(lambda at, n: f.read_at(n, at), start, end)
+            yield path, start, *scan_range(lambda at, n: f.read_at(n, at), start, end, f.size())
 
 
 class _LandingReader(DataSourceReader):
@@ -243,10 +247,11 @@ def split_starts(size: int, split_bytes: int) -> list[int]:
     return list(range(0, size, split_bytes)) if size > split_bytes else [0]
 
 
-def scan_range(read_at, start: int, end: int) -> tuple[int, int, bool]:
-    """(LFs, quote characters, whether a lone CR is there) in bytes [start, end) of a file
-    read by `read_at(offset, length)`; a CR at `end - 1` is lone unless byte `end` is an LF."""
-    data = read_at(start, end - start + 1)
+def scan_range(read_at, start: int, end: int, size: int) -> tuple[int, int, bool]:
+    """(LFs, quote characters, whether a lone CR is there) in bytes [start, end) of a file of
+    `size` bytes read by `read_at(offset, length)`; a CR at `end - 1` is lone unless byte `end`
+    is an LF."""
+    data = read_at(start, min(end + 1, size) - start)
     body = data[: end - start]
     lone_cr = body.count(b"\r") != data.count(b"\r\n")
     return body.count(b"\n"), body.count(b'"'), lone_cr
