@@ -148,6 +148,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow  # its own Spark (local[2,2]): ~22 s
 def test_a_task_retried_after_its_copy_committed_loads_its_rows_once(pg_dsn, tmp_path):
     Warehouse(pg_dsn).apply_ddl()
     add_dates(pg_dsn, [DAY])
