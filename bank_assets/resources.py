@@ -138,6 +138,10 @@ class LakeResource(dg.ConfigurableResource):
             self._lake = Lake(config)
         return self._lake
 
+    @property
+    def landing_split_bytes(self) -> int:
+        return Settings.from_env().landing_split_bytes
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The PostgreSQL warehouse, as the loader role. `dsn` overrides BANK_ASSETS_PG_DSN.
@@ -164,7 +168,8 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
-            self._warehouse = Warehouse(self.dsn or Settings.from_env().dsn())
+            settings = Settings.from_env()
+            self._warehouse = Warehouse(self.dsn or settings.dsn(), settings.copy_connections)
         return self._warehouse
 
 

@@ -40,6 +40,11 @@ Variables (all optional; unset means the embedded default):
   BANK_ASSETS_JVM_CACHE      where the Spark driver's class archive is kept (default:
                              $XDG_CACHE_HOME/bank_assets, else ~/.cache/bank_assets); outside the
                              state directory, so a fresh home (each bench) still starts Spark fast
+  BANK_ASSETS_COPY_CONNECTIONS  the most PostgreSQL connections one warehouse load COPYs over
+                             at once (default 4, COPY_CONNECTIONS); keep loads x this well under
+                             the server's max_connections
+  BANK_ASSETS_LANDING_SPLIT_MB  landing files larger than this many MiB are parsed by several
+                             Spark tasks, one per split of this size (default 64, SPLIT_BYTES)
   BANK_ASSETS_ALERT_WEBHOOK  URL that receives a JSON message per alert (optional)
   BANK_ASSETS_FIRST_DAY      the first business day, YYYY-MM-DD: the daily partitions start there
                              (default 2026-11-01, FIRST_DAY); every process of a deployment
@@ -62,6 +67,8 @@ from datetime import date
 from pathlib import Path
 
 from bank_assets.io.lake import LakeConfig
+from bank_assets.io.landing import SPLIT_BYTES
+from bank_assets.io.warehouse.loader import COPY_CONNECTIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # A source checkout has the project files beside the package; an installed package has none.
@@ -152,6 +159,8 @@ class Settings:
     spark_executor_cores: int | None
     jvm_cache: Path
     alert_webhook: str | None
+    copy_connections: int
+    landing_split_bytes: int
     # A read-only command (status, query, dq, ...): an embedded server that the user stopped
     # (`bank-assets stop`) stays stopped; the DSN methods raise EmbeddedPostgresStopped instead.
     keep_stopped: bool = False
@@ -184,6 +193,11 @@ class Settings:
                 or Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bank_assets"
             ),
             alert_webhook=env.get("BANK_ASSETS_ALERT_WEBHOOK") or None,
+            copy_connections=_positive(env, "BANK_ASSETS_COPY_CONNECTIONS") or COPY_CONNECTIONS,
+            landing_split_bytes=(
+                _positive(env, "BANK_ASSETS_LANDING_SPLIT_MB") or SPLIT_BYTES >> 20
+            )
+            * 2**20,
             keep_stopped=keep_stopped,
             backfill_daemon=bool(env.get("BANK_ASSETS_BACKFILL_DAEMON")),
             sensor_interval_seconds=_positive(env, "BANK_ASSETS_SENSOR_INTERVAL_SECONDS") or 30,

@@ -99,6 +99,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
                 source.raw_schema(),
                 manifest=manifest,
                 snapshot=source.snapshot,
+                split_bytes=lake.landing_split_bytes,
             )
             rows[day], masked[day] = written.rows, written.cards_masked
             figures[day] = day_figures(
@@ -399,7 +400,14 @@ def warehouse_asset(zone: str, name: str, table: str) -> dg.AssetsDefinition:
             started = time.perf_counter()
             loaded = warehouse.warehouse.load(
                 lambda stage, day=day: copy_to_warehouse(
-                    spark.session, lake.lake, zone, name, day, warehouse.warehouse.dsn, stage
+                    spark.session,
+                    lake.lake,
+                    zone,
+                    name,
+                    day,
+                    warehouse.warehouse.dsn,
+                    stage,
+                    warehouse.warehouse.copy_connections,
                 ),
                 target,
                 day,

@@ -16,6 +16,11 @@ from __future__ import annotations
 
 from bank_assets.io.lake import LandingFileError
 
+# Landing files larger than this are parsed by several Spark tasks, one per byte range of this
+# size (io/spark/lake_source.py; BANK_ASSETS_LANDING_SPLIT_MB). A 1,000,000-posting day lands
+# 4 CSV files of 52 MB and masters of 17-21 MB: one task each; a bank 10x larger gets splits.
+SPLIT_BYTES = 64 << 20
+
 
 def listed_rows(entry: dict) -> dict[str, int | None]:
     """Each listed file's rows (the table's rows when it has a single file without a count)."""

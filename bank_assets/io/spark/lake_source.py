@@ -6,14 +6,18 @@ sources built on `pyarrow.fs` read and write S3 and local disks alike, run on th
 native Parquet path.
 
 Landing (`spark.read.format("bank_landing").options(...).load().collect()`): each task parses
-one landing file and writes it to the raw zone as one Snappy Parquet file, every column a
-string, and yields a row (source_file, rows, path, cards_masked, error): the rows never
-pass through the JVM. Card numbers are masked here, before anything is stored (model/cards.py:
+one landing file, or one split (byte range) of a large one (see "splits" below), and writes it
+to the raw zone as one Snappy Parquet file, every column a string, and yields a row
+(source_file, start, rows, path, cards_masked, error, irregular): the rows never pass through
+the JVM. Card numbers are masked here, before anything is stored (model/cards.py:
 every text field and `_raw_line` keeps only the first 6 / last 4 digits; `cards_masked` counts
 them). A file that cannot be read at all (LandingFormatError) yields its message as `error`
 instead of failing the task, so the driver can name every such file as written.
   lake     LakeConfig as JSON
-  files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>}
+  files    JSON list of {"path": <relative path>, "landed_at": <ISO timestamp>, "size": <bytes>,
+           "split": {"start", "end", ...}} (`read_split`; start 0 and end = size: the whole file)
+  scan     instead of the above: JSON list of [path, start, end], the first pass over the
+           splits (`scan_range`), one task each
   format   csv | jsonl
   schema   the raw table's Spark schema as JSON: the source columns expected in each file,
            then the lineage columns below (names starting with "_")
@@ -43,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import json
 import re
 import uuid
@@ -74,6 +79,10 @@ CHUNK_BYTES = 1 << 22  # bytes of a CSV file classified at a time (record_lines)
 
 class LandingFormatError(ValueError):
     """A landing file cannot be read at all (wrong header, not UTF-8...); names the file."""
+
+
+class IrregularQuoting(LandingFormatError):
+    """A split of a CSV file whose quotes are not standard: the file is landed unsplit."""
 
 
 class LakeDataSource(DataSource):
@@ -122,7 +131,8 @@ def _errors_as_rows(read):
         try:
             yield from read(self, partition)
         except LandingFormatError as e:
-            yield partition.value["path"], 0, None, 0, str(e)
+            split, irregular = partition.value["split"], isinstance(e, IrregularQuoting)
+            yield partition.value["path"], split["start"], 0, None, 0, str(e), irregular
 
     return reading
 
@@ -133,10 +143,34 @@ class LandingDataSource(DataSource):
         return "bank_landing"
 
     def schema(self) -> str:
-        return "source_file string, rows long, path string, cards_masked long, error string"
+        if "scan" in self.options:
+            return "path string, start long, newlines long, quotes long, lone_cr boolean"
+        return (
+            "source_file string, start long, rows long, path string, cards_masked long, "
+            "error string, irregular boolean"
+        )
 
     def reader(self, schema) -> DataSourceReader:
+        if "scan" in self.options:
+            return _ScanReader(self.options)
         return _LandingReader(self.options)
+
+
+class _ScanReader(DataSourceReader):
+    """The first pass over the splits of large landing files (`scan_range`, one task each)."""
+
+    def __init__(self, options):
+        self.lake = options["lake"]
+        self.ranges = json.loads(options["scan"])
+
+    def partitions(self):
+        return [InputPartition(r) for r in self.ranges]
+
+    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, int, int, bool]]:
+        fs, base = LakeConfig.from_json(self.lake).filesystem()
+        path, start, end = partition.value
+        with fs.open_input_file(f"{base}/{path}") as f:
+            yield path, start, *scan_range(lambda at, n: f.read_at(n, at), start, end, f.size())
 
 
 class _LandingReader(DataSourceReader):
@@ -156,18 +190,28 @@ class _LandingReader(DataSourceReader):
         return [InputPartition(f) for f in self.files]
 
     @_errors_as_rows
-    def read(self, partition: InputPartition) -> Iterator[tuple[str, int, str, int, None]]:
+    def read(self, partition: InputPartition) -> Iterator[tuple]:
         config = LakeConfig.from_json(self.lake)
         fs, base = config.filesystem()
         source_file, landed_at = partition.value["path"], partition.value["landed_at"]
-        with fs.open_input_stream(f"{base}/{source_file}") as f:
-            data = f.read()
-        if self.format == "csv":
-            table = read_landing_csv(data, self.columns, source_file)
-        elif self.format == "jsonl":
-            table = read_landing_jsonl(data, self.columns, source_file)
-        else:
+        split, size = partition.value["split"], partition.value["size"]
+        if self.format not in ("csv", "jsonl"):
             raise ValueError(f"unknown landing format {self.format!r}")
+        if split["end"] - split["start"] < size:  # one of several splits of the file
+            with fs.open_input_file(f"{base}/{source_file}") as f:
+                table = read_split(
+                    lambda at, n: f.read_at(n, at),
+                    size,
+                    split,
+                    self.format,
+                    self.columns,
+                    source_file,
+                )
+        else:
+            with fs.open_input_stream(f"{base}/{source_file}") as f:
+                data = f.read()
+            read = read_landing_csv if self.format == "csv" else read_landing_jsonl
+            table = read(data, self.columns, source_file)
         table, cards_masked = mask_table(table)  # no raw card number is ever stored
         stamp = pa.scalar(datetime.fromisoformat(landed_at), pa.timestamp("us", tz="UTC"))
         table = _cast(
@@ -178,16 +222,119 @@ class _LandingReader(DataSourceReader):
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(path) as sink:
             pq.write_table(table, sink, row_group_size=BATCH_ROWS, compression="snappy")
-        yield source_file, len(table), path, cards_masked, None
+        yield source_file, split["start"], len(table), path, cards_masked, None, False
 
 
 def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Table:
+# ---- splits: a large landing file read by several tasks, one byte range each ----
+#
+# A split [start, end) holds the records that start in it: from the first record start at or
+# after `start` (the file's start for the first split) to the first one at or after `end`. A
+# record starts at a line start (0, or after an LF) that, in a CSV file, is not inside a quoted
+# field: an even number of quote characters before it (standard quoting; a split whose lines
+# that parity cannot number raises IrregularQuoting, and the file is landed unsplit). The
+# counts before each `start` (LFs, quotes) come from a first pass over the ranges (`scan_range`):
+# the lines stay numbered as in the whole file.
+
+READ_STEP = 1 << 20  # bytes read at a time when looking for where a split's records start
+
+
+def split_starts(size: int, split_bytes: int) -> list[int]:
+    """Where the splits of a file of `size` bytes start: one split when it is not larger."""
+    return list(range(0, size, split_bytes)) if size > split_bytes else [0]
+
+
+def scan_range(read_at, start: int, end: int, size: int) -> tuple[int, int, bool]:
+    """(LFs, quote characters, whether a lone CR is there) in bytes [start, end) of a file of
+    `size` bytes read by `read_at(offset, length)`; a CR at `end - 1` is lone unless byte `end`
+    is an LF."""
+    data = read_at(start, min(end + 1, size) - start)
+    body = data[: end - start]
+    lone_cr = body.count(b"\r") != data.count(b"\r\n")
+    return body.count(b"\n"), body.count(b'"'), lone_cr
+
+
+def plan_splits(size: int, starts: list[int], scans: list[tuple[int, int, bool]], csv_quotes: bool):
+    """The splits of a file of `size` bytes starting at `starts`, from `scan_range` of each
+    (as `read_split` takes them); one split when a CSV file has a lone CR (pyarrow ends a
+    record there, while lines are counted by LF: only the whole file can number them)."""
+    if len(starts) == 1 or (csv_quotes and any(lone for _, _, lone in scans)):
+        return [{"start": 0, "end": size, "lines": 0, "quotes": 0, "end_quotes": 0}]
+    bounds = [*starts, size]
+    lines = list(itertools.accumulate(s[0] for s in scans))
+    quotes = list(itertools.accumulate(s[1] for s in scans))
+    return [
+        {
+            "start": bounds[k],
+            "end": bounds[k + 1],
+            "lines": ([0, *lines])[k],
+            "quotes": ([0, *quotes])[k],
+            "end_quotes": quotes[k],
+        }
+        for k in range(len(starts))
+    ]
+
+
+def record_start(read_at, size: int, at: int, quotes_before: int, csv_quotes: bool):
+    """The first record start at or after `at` (> 0), and the LFs in [at, that start);
+    `quotes_before`: the quote characters before `at` (counted only with `csv_quotes`)."""
+    if read_at(at - 1, 1) == b"\n" and (not csv_quotes or quotes_before % 2 == 0):
+        return at, 0
+    pos, carry, newlines = at, quotes_before, 0
+    while pos < size:
+        chunk = np.frombuffer(read_at(pos, min(READ_STEP, size - pos)), np.uint8)
+        ends = np.flatnonzero(chunk == 10)
+        starts = ends
+        if csv_quotes:
+            quotes = np.cumsum(chunk == 34)
+            starts = ends[((carry + quotes[ends]) & 1) == 0]
+            carry += int(quotes[-1])
+        if len(starts):
+            return pos + int(starts[0]) + 1, newlines + int(np.searchsorted(ends, starts[0])) + 1
+        newlines += len(ends)
+        pos += len(chunk)
+    return size, newlines
+
+
+def read_split(read_at, size: int, split: dict, file_format: str, columns, source_file):
+    """One split of a landing file (see above) parsed as `read_landing_csv` or
+    `read_landing_jsonl` would the whole file, with the file's line numbers. `split`: start,
+    end, lines (LFs before start), quotes (before start), end_quotes (before end)."""
+    csv_quotes = file_format == "csv"
+    start, end = split["start"], split["end"]
+    first, skipped = 0, 0
+    if start > 0:
+        first, skipped = record_start(read_at, size, start, split["quotes"], csv_quotes)
+    last = (
+        size
+        if end >= size
+        else record_start(read_at, size, end, split["end_quotes"], csv_quotes)[0]
+    )
+    body = read_at(first, last - first) if last > first else b""
+    first_line = split["lines"] + skipped + 1
+    if not csv_quotes:
+        return read_landing_jsonl(body, columns, source_file, first_line)
+    if start == 0:
+        return read_landing_csv(body, columns, source_file, split=True)
+    header_end = record_start(read_at, size, 1, 0, csv_quotes=False)[0]
+    # the header line before the records, so they parse as the file's; it is line 1, they
+    # start on line 2 here
+    data = read_at(0, header_end) + body
+    return read_landing_csv(data, columns, source_file, first_line - 2, split=True)
+
+
+def read_landing_csv(
+    data: bytes, columns: list[str], source_file: str, line_offset: int = 0, split: bool = False
+) -> pa.Table:
     """Parse a landing CSV: every column a string; bad lines kept with the reason. A file that
-    cannot be read as a whole (empty, wrong header, not UTF-8) fails naming the file and line."""
+    cannot be read as a whole (empty, wrong header, not UTF-8) fails naming the file and line.
+
+    A split of a larger file (`split`, see `read_split`) comes as the file's header line and
+    the split's records, whose lines are `line_offset` further down the file than here; its
+    quoting must be standard (IrregularQuoting otherwise: the split borders rest on it)."""
     if not data.strip():
         raise LandingFormatError(f"{source_file}: line 1: the file is empty (no header line)")
     refuse_cr_only(data, source_file)
@@ -232,10 +379,13 @@ def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Ta
             data.decode("utf-8")
         except UnicodeDecodeError as bad_text:
             line = data.count(b"\n", 0, bad_text.start) + 1
+            line += line_offset if line > 1 else 0
             raise LandingFormatError(
                 f"{source_file}: line {line} is not UTF-8 (byte "
                 f"0x{data[bad_text.start]:02x}); the file must be re-delivered in UTF-8"
             ) from e
+        if split:  # perhaps only because of its borders: the whole file says
+            raise IrregularQuoting(source_file) from e
         raise LandingFormatError(f"{source_file}: cannot be parsed as CSV: {e}") from e
     # Rows come back in file order; the invalid-row handler numbers records from 1 (the header),
     # so the good rows hold the remaining record numbers 2..n+1 in order. `_line` is the
@@ -245,7 +395,7 @@ def read_landing_csv(data: bytes, columns: list[str], source_file: str) -> pa.Ta
     numbers = np.arange(2, total + 2, dtype=np.int64)
     bad_numbers = np.array([b[0] for b in bad], dtype=np.int64)
     is_good = ~np.isin(numbers, bad_numbers)
-    lines = record_lines(data, total, source_file)
+    lines = record_lines(data, total, source_file, exact_quotes=split) + line_offset
     good = table.append_column("_line", pa.array(lines[is_good], pa.int64()))
     good = good.append_column("_raw_line", pa.nulls(len(good), pa.string()))
     good = good.append_column("_error", pa.nulls(len(good), pa.string()))
@@ -271,7 +421,9 @@ def refuse_cr_only(data: bytes, source_file: str) -> None:
         )
 
 
-def record_lines(data: bytes, records: int, source_file: str) -> np.ndarray:
+def record_lines(
+    data: bytes, records: int, source_file: str, exact_quotes: bool = False
+) -> np.ndarray:
     """The physical line (1-based, the header is line 1, LF counts lines) where each of the
     `records` data records of a CSV file starts.
 
@@ -282,15 +434,20 @@ def record_lines(data: bytes, records: int, source_file: str) -> np.ndarray:
     exact for standard quoting, where quotes open a field and double inside it). Irregular
     files (a quote inside an unquoted field, a lone CR, which pyarrow takes for a line end)
     are numbered by the csv module, record by record; a file neither way numbers like
-    pyarrow is refused rather than given wrong line numbers."""
+    pyarrow is refused rather than given wrong line numbers. With `exact_quotes` (a split of a
+    file) only the quote parity may number the lines (IrregularQuoting otherwise)."""
     chars = np.frombuffer(data, np.uint8)
     lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
     if not lone_cr:
-        if data.count(b"\n") + (not data.endswith(b"\n")) == records + 1:
+        same = data.count(b"\n") + (not data.endswith(b"\n")) == records + 1
+        # a split's borders rest on the quote parity: its lines must agree with it
+        if same and not (exact_quotes and b'"' in data):
             return np.arange(2, records + 2, dtype=np.int64)
         numbers = _record_lines_by_quote_parity(chars)
         if len(numbers) == records:
             return numbers
+    if exact_quotes:
+        raise IrregularQuoting(source_file)
     numbers = _record_lines_by_csv_module(data)
     if len(numbers) != records:
         raise LandingFormatError(
@@ -352,14 +509,18 @@ def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
     return record
 
 
-def read_landing_jsonl(data: bytes, columns: list[str], source_file: str) -> pa.Table:
+def read_landing_jsonl(
+    data: bytes, columns: list[str], source_file: str, first_line: int = 1
+) -> pa.Table:
     """Parse landing JSON lines: scalars become strings; bad lines (not JSON, not an object,
     unexpected or duplicated fields, an object or array where a scalar is expected) are kept
-    with the reason. `_line` is the physical line: blank lines are skipped but counted."""
-    refuse_cr_only(data, source_file)
+    with the reason. `_line` is the physical line: blank lines are skipped but counted; the
+    data's first line is line `first_line` of the file (a split, see `read_split`)."""
+    if first_line == 1:
+        refuse_cr_only(data, source_file)
     values: dict[str, list] = {c: [] for c in (*columns, "_line", "_raw_line", "_error")}
     expected = set(columns)
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+    for number, raw in enumerate(data.split(b"\n"), start=first_line):
         if not raw.strip():
             continue
         error = None

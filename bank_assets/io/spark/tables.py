@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
-import collections
+import heapq
 import itertools
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
@@ -25,9 +26,12 @@ from bank_assets.io.lake import Lake, LakeError, day_path, manifest_path
 from bank_assets.io.spark.lake_source import (
     LandingFormatError,
     keep_only,
+    plan_splits,
     remove_run,
+    split_starts,
 )
-from bank_assets.io.spark.warehouse_copy import WarehouseCopy
+from bank_assets.io.spark.warehouse_copy import FAULT_CONF, WarehouseCopy
+from bank_assets.io.warehouse.loader import COPY_CONNECTIONS, keep_committed, open_ledger
 from bank_assets.model import staging
 
 
@@ -51,11 +55,13 @@ def land_raw(
     schema: StructType,
     manifest: dict | None = None,
     snapshot: bool = False,
+    split_bytes: int = landing.SPLIT_BYTES,
 ) -> tuple[Written, list[str]]:
-    """Replace the raw day of `table` with the day's landing files, each parsed and written as
-    one Parquet file by one Spark task (see io/spark/lake_source.py); what was written (with the
-    card numbers masked in each landing file, model/cards.py), and the landing files. The older
-    raw files go only once every file landed.
+    """Replace the raw day of `table` with the day's landing files, parsed and written as
+    Parquet by Spark tasks: one per file, or one per `split_bytes` of a larger file (see
+    io/spark/lake_source.py); what was written (with the card numbers masked in each landing
+    file, model/cards.py), and the landing files. The older raw files go only once every file
+    landed.
 
     With the table's `manifest` entry (Lake.manifest_table) the files must be exactly the
     listed ones and not empty where that cannot be right (io/landing.py; `snapshot`: a full
@@ -69,16 +75,21 @@ def land_raw(
     if not infos:
         raise LakeError(f"no {file_format} files for {table} on {day} under {lake.uri(relative)}")
     files = [
-        {"path": lake.relative(i.path), "landed_at": i.mtime.astimezone(UTC).isoformat()}
+        {
+            "path": lake.relative(i.path),
+            "landed_at": i.mtime.astimezone(UTC).isoformat(),
+            "size": i.size,
+        }
         for i in infos
     ]
     lake.ensure_ready()
     target, run_id = day_path("raw", table, day), uuid.uuid4().hex[:12]
-    try:
-        landed = (
+
+    def land(parts: list[dict]) -> list:
+        return (
             spark.read.format("bank_landing")
             .option("lake", lake.config.to_json())
-            .option("files", json.dumps(files))
+            .option("files", json.dumps(parts))
             .option("format", file_format)
             .option("schema", schema.json())
             .option("dir", target)
@@ -86,18 +97,72 @@ def land_raw(
             .load()
             .collect()
         )
-        if errors := sorted(r["error"] for r in landed if r["error"]):
-            raise LandingFormatError("\n".join(errors))
+
+    try:
+        landed = land(_splits(spark, lake, files, file_format, split_bytes))
+        if irregular := {r["source_file"] for r in landed if r["irregular"]}:
+            # a split's borders need standard quoting: such a file lands whole, as written
+            for r in landed:
+                if r["source_file"] in irregular and r["path"]:
+                    lake.fs.delete_file(r["path"])
+            landed = [r for r in landed if r["source_file"] not in irregular]
+            landed += land([_whole(f) for f in files if f["path"] in irregular])
+        first_error = {}  # a file's error as its first split found it (the same as unsplit)
+        for r in sorted(landed, key=lambda r: r["start"]):
+            if r["error"]:
+                first_error.setdefault(r["source_file"], r["error"])
+        if first_error:
+            raise LandingFormatError("\n".join(sorted(first_error.values())))
+        rows, masked = Counter(), Counter()
+        for r in landed:
+            rows[r["source_file"]] += r["rows"]
+            masked[r["source_file"]] += r["cards_masked"]
         if manifest is not None:
-            rows = {r["source_file"]: r["rows"] for r in landed}
             first_line = 2 if file_format == "csv" else 1
             landing.check_records(rows, manifest, manifest_path(day), table, snapshot, first_line)
     except Exception:
         remove_run(lake.fs, lake.abspath(target), run_id)
         raise
     keep_only(lake.fs, lake.abspath(target), {r["path"] for r in landed})
-    masked = {r["source_file"]: r["cards_masked"] for r in landed}
-    return replace(_written(lake, target), cards_masked=masked), [f["path"] for f in files]
+    return replace(_written(lake, target), cards_masked=dict(masked)), [f["path"] for f in files]
+
+
+def _whole(file: dict) -> dict:
+    """A landing file read by one task."""
+    return file | {"split": {"start": 0, "end": file["size"], "lines": 0, "quotes": 0}}
+
+
+def _splits(
+    spark: SparkSession, lake: Lake, files: list[dict], file_format: str, split_bytes: int
+) -> list[dict]:
+    """The landing tasks of `files`: one per file, one per split of a file larger than
+    `split_bytes`, planned from a first pass over its ranges (`scan_range`, one task each)."""
+    starts = {f["path"]: split_starts(f["size"], split_bytes) for f in files}
+    ranges = [
+        (f["path"], s, e)
+        for f in files
+        if len(starts[f["path"]]) > 1
+        for s, e in zip(starts[f["path"]], [*starts[f["path"]][1:], f["size"]])
+    ]
+    if not ranges:
+        return [_whole(f) for f in files]
+    scanned = (
+        spark.read.format("bank_landing")
+        .option("lake", lake.config.to_json())
+        .option("scan", json.dumps(ranges))
+        .load()
+        .collect()
+    )
+    scans = {(r["path"], r["start"]): (r["newlines"], r["quotes"], r["lone_cr"]) for r in scanned}
+    parts = []
+    for f in files:
+        found = [scans[f["path"], s] for s in starts[f["path"]] if (f["path"], s) in scans]
+        if not found:
+            parts.append(_whole(f))
+            continue
+        plan = plan_splits(f["size"], starts[f["path"]], found, file_format == "csv")
+        parts += [f | {"split": split} for split in plan]
+    return parts
 
 
 def read_table(
@@ -241,28 +306,56 @@ def staged_before(
 
 
 def copy_to_warehouse(
-    spark: SparkSession, lake: Lake, zone: str, table: str, day: date, dsn: str, target: str
+    spark: SparkSession,
+    lake: Lake,
+    zone: str,
+    table: str,
+    day: date,
+    dsn: str,
+    target: str,
+    connections: int = COPY_CONNECTIONS,
 ) -> list[str]:
-    """COPY one day of a lake table into the PostgreSQL table `target` ("schema.name"), one
-    Spark task per Parquet file (see io/spark/warehouse_copy.py); the columns copied."""
+    """COPY one day of a lake table into the PostgreSQL table `target` ("schema.name"), the
+    private table of a `Warehouse.load`, by at most `connections` Spark tasks at once (the
+    files balanced over them by size), exactly once (see io/spark/warehouse_copy.py); the
+    columns copied."""
     infos = _day_files(lake, zone, table, day)
     columns = pq.read_schema(lake.fs.open_input_file(infos[0].path)).names
+    groups = balanced([(lake.relative(i.path), i.size) for i in infos], connections)
     options = {
         "lake": lake.config.to_json(),
-        "files": json.dumps([lake.relative(i.path) for i in infos]),
+        "files": json.dumps(groups),
         "dsn": dsn,
         "table": target,
         "columns": json.dumps(columns),
+        "fault": spark.conf.get(FAULT_CONF, None) or "",
     }
+    open_ledger(dsn, target)
     if sum(i.size for i in infos) <= LOCAL_READ_BYTES:
-        # a small day: the data source's own COPY of each file, run here (no Spark job and
+        # a small day: the data source's own COPY of each group, run here (no Spark job and
         # its round of Python workers for a table of a few thousand rows)
         reader = WarehouseCopy(options).reader(None)
-        for partition in reader.partitions():
-            collections.deque(reader.read(partition), maxlen=0)
-        return columns
-    spark.read.format("bank_pg_copy").options(**options).load().collect()
+        accepted = [a for p in reader.partitions() for _, a, _ in reader.read(p)]
+    else:
+        rows = spark.read.format("bank_pg_copy").options(**options).load().collect()
+        accepted = [r["attempt"] for r in rows]
+    keep_committed(dsn, target, set(accepted))
     return columns
+
+
+def balanced(files: Sequence[tuple[str, int]], groups: int) -> list[list[str]]:
+    """`files` (path, size) in at most `groups` groups of about equal bytes, largest first into
+    the lightest group; each group in the files' order."""
+    bins: list[tuple[int, int, list[tuple[int, str]]]] = [
+        (0, g, []) for g in range(min(max(groups, 1), len(files)))
+    ]
+    for index, (path, size) in sorted(enumerate(files), key=lambda f: -f[1][1]):
+        total, g, members = heapq.heappop(bins)
+        members.append((index, path))
+        heapq.heappush(bins, (total + size, g, members))
+    return [
+        [path for _, path in sorted(members)] for _, _, members in sorted(bins, key=lambda b: b[1])
+    ]
 
 
 def _day_files(lake: Lake, zone: str, table: str, day: date):

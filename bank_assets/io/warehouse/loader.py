@@ -15,8 +15,16 @@ DDL lives in `sql/`: its numbered files are migrations, applied once each and re
 first load.
 SQL values are always parameters; identifiers go through `psycopg.sql.Identifier`.
 
-A load killed mid-way (kill -9, a stopped server) cannot drop its private table: the next load
-drops it (`drop_orphans`). A killed load never alters the day's rows: they only change in the
+Exactly once: a Spark task attempt can COPY and still be run again (retried after its COPY
+committed, or a speculative copy). Each load COPYing from Spark has an attempt ledger,
+`staging.attempts_<id>` (`open_ledger`; dropped with the private table at the latest): every
+attempt enters itself there in the transaction of its COPY (`begin_attempt`), and once Spark
+accepted one attempt per task, `keep_committed` deletes the rows of the others (found by their
+transaction id, `xmin`, the same as their ledger row's) and drops the ledger, so an attempt that
+comes later fails without writing.
+
+A load killed mid-way (kill -9, a stopped server) cannot drop its private tables: the next load
+drops them (`drop_orphans`). A killed load never alters the day's rows: they only change in the
 swap's one transaction, which a dead session rolls back.
 """
 
@@ -26,7 +34,7 @@ import contextlib
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -53,6 +61,10 @@ LOAD_LOCKS = 0x4C4F << 48
 # A private load table's name: "<table>_<id>" in schema staging, "<table>_p<YYYYMMDD>_<id>" in
 # the table's own schema for a partition-to-be (swapped in under the partition's own name).
 LOAD_ID = re.compile(r"_(?:p[0-9]{8}_)?([0-9a-f]{12})$")
+# The connections one load COPYs over at most (BANK_ASSETS_COPY_CONNECTIONS): a few loads run at
+# once and PostgreSQL allows 100 connections by default; past the server's cores more COPYs
+# only compete for them.
+COPY_CONNECTIONS = 4
 
 
 class WarehouseError(RuntimeError):
@@ -66,6 +78,53 @@ class Loaded:
     table: str
 
 
+def _ledger(stage: str) -> sql.Identifier:
+    """The attempt ledger of the load whose private table is `stage` ("schema.name")."""
+    return sql.Identifier("staging", f"attempts_{LOAD_ID.search(stage).group(1)}")
+
+
+def open_ledger(dsn: str, stage: str) -> None:
+    """Create the attempt ledger of `stage`'s load (before its Spark job COPYs into `stage`)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create unlogged table {} (task int not null, attempt text not null)").format(
+                _ledger(stage)
+            )
+        )
+
+
+def begin_attempt(conn: psycopg.Connection, stage: str, task: int, attempt: str) -> None:
+    """Enter a Spark task attempt in the ledger of `stage`'s load, on the connection whose
+    transaction then COPYs into `stage` (io/spark/warehouse_copy.py): the ledger row and the
+    rows commit together, with one transaction id. Fails once the driver dropped the ledger."""
+    conn.execute(
+        sql.SQL("insert into {} (task, attempt) values (%s, %s)").format(_ledger(stage)),
+        (task, attempt),
+    )
+
+
+def keep_committed(dsn: str, stage: str, accepted: Collection[str]) -> int:
+    """Keep in `stage` only the rows of the `accepted` attempts (the ones Spark took the result
+    of, one per task) and drop the load's ledger; returns the rows deleted (those of attempts
+    that committed their COPY and were then run again)."""
+    ledger, stage_id = _ledger(stage), sql.Identifier(*stage.split(".", 1))
+    with psycopg.connect(dsn) as conn:
+        # waits for attempts still copying (each holds a lock on the ledger until it ends); the
+        # ones that start later find no ledger and fail before they write
+        conn.execute(sql.SQL("lock table {} in access exclusive mode").format(ledger))
+        entered = dict(conn.execute(sql.SQL("select attempt, xmin::text from {}").format(ledger)))
+        if missing := set(accepted) - set(entered):
+            raise WarehouseError(f"{stage}: attempts {sorted(missing)} did not commit their COPY")
+        others = [xid for attempt, xid in entered.items() if attempt not in accepted]
+        deleted = 0
+        if others:  # rare: only after a retry or a speculative copy
+            deleted = conn.execute(
+                sql.SQL("delete from {} where xmin::text = any(%s)").format(stage_id), (others,)
+            ).rowcount
+        conn.execute(sql.SQL("drop table {}").format(ledger))
+    return deleted
+
+
 def _is_partition_stage(schema: str, name: str) -> bool:
     """True if `name` in `schema` is a partition-to-be of a partitioned table (see `load`)."""
     return any(
@@ -77,8 +136,9 @@ def _is_partition_stage(schema: str, name: str) -> bool:
 
 
 class Warehouse:
-    def __init__(self, dsn: str):
+    def __init__(self, dsn: str, copy_connections: int = COPY_CONNECTIONS):
         self.dsn = dsn
+        self.copy_connections = copy_connections
         self._ddl_applied = False
 
     def connect(self, **kwargs) -> psycopg.Connection:
@@ -160,7 +220,8 @@ class Warehouse:
                     stage_id, target
                 )
             ]
-        drop = sql.SQL("drop table if exists {}").format(stage_id)
+        # the attempt ledger too, if `fill` opened one (`open_ledger`)
+        drop = sql.SQL("drop table if exists {}, {}").format(stage_id, _ledger(".".join(stage)))
         # `owner` holds this load's lock from before its table exists until it is dropped
         owner = self.connect(autocommit=True)
         try:
