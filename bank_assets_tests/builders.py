@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import signal
 import stat
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,6 +94,17 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetC
         (e.asset_key.to_user_string(), e.check_name): e
         for e in result.get_asset_check_evaluations()
     }
+
+
+def stop_group(process: subprocess.Popen, sig: int, timeout: float) -> None:
+    """Signal a process's group (started with start_new_session), then kill the group if the
+    process has not exited within `timeout` seconds."""
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def private_modes(root: Path) -> list[str]:

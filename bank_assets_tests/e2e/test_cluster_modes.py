@@ -31,7 +31,7 @@ from bank_assets.io.lake import Lake
 from bank_assets.io.spark.session import JVM_OPTIONS, LOG_CONFIG
 from bank_assets.io.warehouse import embedded
 from bank_assets.settings import Settings
-from bank_assets_tests.builders import query
+from bank_assets_tests.builders import query, stop_group
 from bank_assets_tests.conftest import DAY, TEST_BUCKET
 
 pytestmark = pytest.mark.slow
@@ -95,12 +95,7 @@ def connect_server(tmp_path_factory):
                 time.sleep(0.2)
         yield f"sc://127.0.0.1:{port}"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server, signal.SIGTERM, timeout=30)
 
 
 def run_day(tmp_path: Path, lake_url: str, pg_data: Path, pg_dsn: str, master: str) -> float:

@@ -26,7 +26,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from bank_assets.io.lake import Lake
 from bank_assets.settings import Settings
-from bank_assets_tests.builders import query
+from bank_assets_tests.builders import query, stop_group
 from bank_assets_tests.conftest import DAY, _free_port
 from bank_assets_tests.e2e import browser
 
@@ -89,11 +89,7 @@ def deployment(tmp_path, s3_env, s3_lake_url, pg_dsn, pg_data):
         wait_for("the webserver", ready, timeout=180)
         yield client, env, instance_dsn
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_group(server, signal.SIGINT, timeout=60)
         log.close()
 
 
