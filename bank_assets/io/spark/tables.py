@@ -331,9 +331,10 @@ def copy_to_warehouse(
         "fault": spark.conf.get(FAULT_CONF, None) or "",
     }
     open_ledger(dsn, target)
-    if sum(i.size for i in infos) <= LOCAL_READ_BYTES:
+    if sum(i.size for i in infos) <= LOCAL_READ_BYTES and not options["fault"]:
         # a small day: the data source's own COPY of each group, run here (no Spark job and
-        # its round of Python workers for a table of a few thousand rows)
+        # its round of Python workers for a table of a few thousand rows); an armed fault
+        # hook tests Spark's task retries, so it always goes through Spark
         reader = WarehouseCopy(options).reader(None)
         accepted = [a for p in reader.partitions() for _, a, _ in reader.read(p)]
     else:
