@@ -1,7 +1,7 @@
 """Parallel landing through Spark: a landing file larger than the split size is parsed by
 several tasks (byte ranges) and lands exactly as it does whole: every line once, the same
 line numbers and errors, card numbers masked before anything is stored (S3 lake, real Spark).
-The borders themselves are covered at every byte in unit/test_landing_splits.py."""
+The borders themselves are covered at every byte in unit/test_split_plan.py."""
 
 from __future__ import annotations
 
