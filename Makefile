@@ -8,6 +8,9 @@ DATE ?=
 TRANSACTIONS ?= 100000
 LOCK := requirements.lock
 LOCK_FLAGS ?=
+# the suite runs on two workers (pytest-xdist), a test file each: most e2e time waits on daemons
+# and subprocesses, and 2 workers on 2 cores took the suite from 31 to 22 minutes (docs/performance.md)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test browser dev bench status lint stop clean lock
 
@@ -27,7 +30,7 @@ test: $(VENV)/.installed browser  ## lint, load the definitions (dg), then the w
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DAGSTER_HOME=$$(mktemp -d) VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
-	$(BIN)/pytest --durations=25
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # The browser test (bank_assets_tests/e2e/browser.py, run by test_running_deployment.py) drives
 # Debian's chromium through the

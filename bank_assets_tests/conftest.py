@@ -176,8 +176,12 @@ RUNGS = ("unit", "spark", "io", "dagster", "e2e")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test is marked with its rung, the folder it lives in (`pytest -m unit` etc.)."""
+    """Each test is marked with its rung, the folder it lives in (`pytest -m unit` etc.), and
+    the suite runs the top rung first: `make test`'s two workers take whole files in this order
+    (`--dist loadfile --no-loadscope-reorder`), so the longest files never come last."""
     for item in items:
         rung = Path(item.path).parent.name
         if rung in RUNGS:
             item.add_marker(getattr(pytest.mark, rung))
+    top_first = {rung: -i for i, rung in enumerate(RUNGS)}
+    items.sort(key=lambda item: top_first.get(Path(item.path).parent.name, 0))
