@@ -111,7 +111,8 @@ class ConfigurationError(ValueError):
 
 def first_day(env: Mapping[str, str] | None = None) -> date:
     """The first business day (the first daily partition): BANK_ASSETS_FIRST_DAY or FIRST_DAY."""
-    value = (os.environ if env is None else env).get("BANK_ASSETS_FIRST_DAY")
+    env = os.environ if env is None else env
+    value = env.get("BANK_ASSETS_FIRST_DAY")
     if not value:
         return FIRST_DAY
     try:

@@ -12,7 +12,7 @@ import yaml
 
 from bank_assets.io.lake import LakeConfig
 from bank_assets.io.warehouse import access
-from bank_assets.settings import PROJECT_ROOT, Settings
+from bank_assets.settings import FIRST_DAY, PROJECT_ROOT, Settings, first_day
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -40,6 +40,7 @@ def substituted(env: dict[str, str]) -> dict[str, str]:
         "BANK_DAGSTER_PASSWORD": "dagsterpw",
         "BANK_ANALYST_PASSWORD": "analystpw",
         "BANK_ASSETS_ALERT_WEBHOOK": "",
+        "BANK_ASSETS_FIRST_DAY": "",
         "DAGSTER_LOGS_SECRET_KEY": "logsecret",
     }
     out = {}
@@ -91,6 +92,8 @@ def test_every_variable_is_one_the_code_reads():
     used = {k for k in bank_env() if k.startswith("BANK_ASSETS_")}
     assert {"BANK_ASSETS_PG_DSN", "BANK_ASSETS_ANALYST_DSN", "DAGSTER_PG_URL"} <= read_by_code
     assert "BANK_ASSETS_SPARK_EXECUTOR_MEMORY" in read_by_code
+    # the partitions the code location defines start where the deployment says
+    assert bank_env()["BANK_ASSETS_FIRST_DAY"] == "${BANK_ASSETS_FIRST_DAY:-}"
     assert used <= read_by_code and read_by_code <= documented
     # the webserver and the daemon hold Dagster's instance only (its storage and compute logs):
     # no warehouse, no lake
@@ -112,6 +115,7 @@ def test_compose_environment_configures_minio_and_postgres():
         s3_region="us-east-1",
     )
     assert settings.pg_dsn == "postgresql://bank_loader:loaderpw@postgres:5432/bank"
+    assert first_day(env) == FIRST_DAY  # unset in .env: the code's first day
     assert settings.analyst_dsn() == "postgresql://bank_analyst:analystpw@postgres:5432/bank"
     # The bucket the lake URL names is the one minio-init creates.
     assert "lake/bank-lake" in SERVICES["minio-init"]["entrypoint"]
