@@ -34,11 +34,12 @@ JVM_OPTIONS = (
 )
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
-# The project's settings for every session; a key of the caller's spark_config wins.
+# The project's settings for every session; a key of the caller's spark_config wins. Parallelism
+# (shuffle partitions, executors) and the driver's memory come with the caller's: the settings'
+# (Settings.spark_properties).
 SESSION_CONFIG = {
     "spark.app.name": "bank_assets",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "8",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "65536",
