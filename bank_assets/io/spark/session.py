@@ -42,7 +42,10 @@ SESSION_CONFIG = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "65536",
+    # Arrow batches to the Python writers of 16,384 rows, not 65,536: with the worker option
+    # below, Spark's Python workers held 2,324 -> 2,001 MB at a 1M day's peak, no slower
+    # (docs/performance.md, session 11)
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "16384",
 }
 # ... and for a driver JVM started here (not a Spark Connect client's). A 2g heap: the parallel
 # collector grows a heap towards its maximum, so 4g held ~0.85 GB more RSS on a 1M day (JVM
@@ -50,6 +53,9 @@ SESSION_CONFIG = {
 DRIVER_CONFIG = {
     "spark.driver.memory": "2g",
     "spark.executor.extraJavaOptions": JVM_OPTIONS,  # the executors of a cluster
+    # Spark's Python workers are kept for reuse between tasks: pyarrow's allocator (mimalloc)
+    # returns the pages of freed batches at once instead of keeping them for the next task
+    "spark.executorEnv.MIMALLOC_PURGE_DELAY": "0",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
