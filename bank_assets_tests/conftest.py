@@ -109,11 +109,10 @@ def spark():
     from bank_assets.io.spark.session import get_session
     from bank_assets.settings import Settings
 
-    # The class archive cache the pipeline uses (a cache: the suite starts Spark faster too)
-    session = get_session(
-        {"spark.master": "local[2]", "spark.driver.memory": "2g"},
-        class_cache=Settings.from_env().jvm_cache,
-    )
+    # The pipeline's properties (Settings.spark_properties) on two cores, and the class archive
+    # cache it uses (a cache: the suite starts Spark faster too)
+    settings = Settings.from_env()
+    session = get_session(settings.spark_properties("local[2]"), class_cache=settings.jvm_cache)
     yield session
     session.stop()
 

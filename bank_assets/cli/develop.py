@@ -40,32 +40,57 @@ def _progress(enabled: bool):
 
 
 class PeakRss:
-    """Peak resident memory of this process and its children (the JVM, Python workers), sampled:
-    the total, this process's own (the driver's Python: what the asset checks hold) and the
-    JVM's. The embedded PostgreSQL server is not a child (pg_ctl daemonizes it): not counted."""
+    """Peak resident memory of this process and its children (the JVM, Python workers), sampled
+    every `interval` seconds: the total RSS (the issue's figure), this process's own (the driver's
+    Python: what the asset checks hold), the JVM's, and at the peak the share of Spark's Python
+    workers. Forked workers share their daemon's pages, which the RSS sum counts once per
+    worker: the proportional set size (PSS, /proc/<pid>/smaps_rollup, each shared page split
+    among its sharers) counts them once; it is read every `pss_every` samples (the kernel walks
+    every page of the JVM for it: ~25 ms). The embedded PostgreSQL server is not a child
+    (pg_ctl daemonizes it): not counted. `samples` ((epoch seconds, total RSS bytes)) give each
+    step's peak (step_shape)."""
 
-    def __init__(self, interval: float = 0.2):
+    def __init__(self, interval: float = 0.2, pss_every: int = 5):
         import psutil
 
-        self.proc, self.interval = psutil.Process(), interval
-        self.peak = self.own = self.jvm = 0
+        self.proc, self.interval, self.pss_every = psutil.Process(), interval, pss_every
+        self.peak = self.own = self.jvm = self.pss = 0
+        self.at_peak: dict[str, float] = {}
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         import psutil
 
+        n = 0
         while not self._stop.is_set():
-            total = jvm = 0
+            rss: dict[str, int] = {"driver": 0, "jvm": 0, "python_workers": 0}
+            workers = pss = 0
+            read_pss = n % self.pss_every == 0
             for p in [self.proc, *self.proc.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):  # a child may exit while we look
-                    rss = p.memory_info().rss
-                    total += rss
-                    if p is self.proc:
-                        self.own = max(self.own, rss)
-                    elif p.name() == "java":
-                        jvm += rss
-            self.peak, self.jvm = max(self.peak, total), max(self.jvm, jvm)
+                with contextlib.suppress(psutil.Error, OSError):  # a child may exit meanwhile
+                    size = p.memory_info().rss
+                    kind = (
+                        "driver"
+                        if p is self.proc
+                        else "jvm"
+                        if p.name() == "java"
+                        else "python_workers"
+                    )
+                    rss[kind] += size
+                    workers += kind == "python_workers"
+                    if read_pss:
+                        pss += _pss(p.pid)
+            total = sum(rss.values())
+            self.samples.append((time.time(), total))
+            if total > self.peak:
+                self.peak = total
+                self.at_peak = {f"{k}_mb": _mb(v) for k, v in rss.items()}
+                self.at_peak["python_workers"] = workers
+            self.own, self.jvm = max(self.own, rss["driver"]), max(self.jvm, rss["jvm"])
+            self.pss = max(self.pss, pss)
+            n += 1
             self._stop.wait(self.interval)
 
     def __enter__(self):
@@ -78,15 +103,35 @@ class PeakRss:
 
     @property
     def mb(self) -> float:
-        return round(self.peak / 2**20, 1)
+        return _mb(self.peak)
 
     @property
     def own_mb(self) -> float:
-        return round(self.own / 2**20, 1)
+        return _mb(self.own)
 
     @property
     def jvm_mb(self) -> float:
-        return round(self.jvm / 2**20, 1)
+        return _mb(self.jvm)
+
+    @property
+    def pss_mb(self) -> float:
+        return _mb(self.pss)
+
+
+def _mb(size: int) -> float:
+    return round(size / 2**20, 1)
+
+
+def _pss(pid: int) -> int:
+    """The proportional set size of process `pid` in bytes (0 where the kernel has no rollup)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def cmd_simulate(args) -> int:
@@ -179,11 +224,13 @@ def cmd_bench(args) -> int:
     for key in sorted(figures):
         f = figures[key]
         print(f"{key:<34}{f['rows'] or 0:>12,}{f['seconds'] or 0:>10.1f}s")
-    print(f"\n{'step (its assets)':<46}{'seconds':>9}{'jobs':>7}{'stages':>8}{'tasks':>8}")
+    heads = f"{'seconds':>9}{'jobs':>7}{'stages':>8}{'tasks':>8}{'peak RSS MB':>13}"
+    print(f"\n{'step (its assets)':<46}{heads}")
     for label, step in report["steps"].items():
+        peak = step["peak_rss_mb"]
         print(
             f"{label:<46}{step['seconds']:>9.1f}{step['jobs']:>7}{step['stages']:>8}"
-            f"{step['tasks']:>8}"
+            f"{step['tasks']:>8}{'' if peak is None else f'{peak:,.0f}':>13}"
         )
     spark = report["spark"]
     total = report["total_seconds"]
@@ -192,7 +239,9 @@ def cmd_bench(args) -> int:
         f"end to end ({report['transactions_per_second']:,}/s), simulation "
         f"{report['simulate_seconds']:.1f}s, peak RSS {report['peak_rss_mb']:,.0f} MB (the "
         f"driver's Python {report['driver_rss_mb']:,.0f} MB, the JVM "
-        f"{report['jvm_rss_mb']:,.0f} MB), {report['cpus']} CPUs; asset checks "
+        f"{report['jvm_rss_mb']:,.0f} MB, Spark's {report['at_peak']['python_workers']} Python "
+        f"workers {report['at_peak']['python_workers_mb']:,.0f} MB at the peak; PSS "
+        f"{report['pss_mb']:,.0f} MB), {report['cpus']} CPUs; asset checks "
         f"{report['checks_seconds']:.1f}s of it ({report['checks_seconds'] / total:.0%}); Spark "
         f"{spark['jobs']} jobs, {spark['stages']} stages, {spark['tasks']} tasks"
     )
@@ -250,10 +299,12 @@ def bench_once(args) -> dict:
         "peak_rss_mb": rss.mb,
         "driver_rss_mb": rss.own_mb,
         "jvm_rss_mb": rss.jvm_mb,
+        "pss_mb": rss.pss_mb,
+        "at_peak": rss.at_peak,
         "cpus": os.cpu_count(),
         "spark": spark_totals(jobs),
         "assets": asset_figures(result),
-        "steps": step_shape(windows, step_assets(result), jobs),
+        "steps": step_shape(windows, step_assets(result), jobs, rss.samples),
     }
 
 
@@ -316,14 +367,19 @@ def step_assets(result) -> dict[str, list[str]]:
 
 
 def step_shape(
-    windows: dict[str, tuple[float, float]], assets: dict[str, list[str]], jobs: list[dict]
+    windows: dict[str, tuple[float, float]],
+    assets: dict[str, list[str]],
+    jobs: list[dict],
+    samples: list[tuple[float, int]] = (),
 ) -> dict[str, dict]:
     """Per step, in the order the steps ran, labelled by its asset (or its step key when it
-    materializes several): its wall seconds, its assets and the Spark jobs, stages and tasks
-    submitted while it ran (the in-process executor runs one step at a time)."""
+    materializes several): its wall seconds, its assets, the Spark jobs, stages and tasks
+    submitted while it ran (the in-process executor runs one step at a time) and the peak of the
+    RSS `samples` ((epoch seconds, bytes), PeakRss's) taken while it ran (None without one)."""
     shape = {}
     for step, (start, end) in sorted(windows.items(), key=lambda kv: kv[1]):
         own = [j for j in jobs if start <= j["submitted"] <= end]
+        rss = [size for at, size in samples if start <= at <= end]
         names = assets.get(step, [])
         shape[names[0] if len(names) == 1 else step] = {
             "seconds": round(end - start, 3),
@@ -331,6 +387,7 @@ def step_shape(
             "jobs": len(own),
             "stages": sum(j["stages"] for j in own),
             "tasks": sum(j["tasks"] for j in own),
+            "peak_rss_mb": _mb(max(rss)) if rss else None,
         }
     return shape
 

@@ -120,9 +120,10 @@ from bank_assets_tests.io.test_warehouse_faults import rows_for
 
 dsn, lake_dir, day, n = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3]), int(sys.argv[4])
 lake = Lake(LakeConfig(url=lake_dir))
+settings = Settings.from_env()
 spark = get_session(
-    {"spark.master": "local[2,2]", "spark.driver.memory": "2g", FAULT_CONF: AFTER_COPY},
-    class_cache=Settings.from_env().jvm_cache,
+    settings.spark_properties("local[2,2]") | {FAULT_CONF: AFTER_COPY},
+    class_cache=settings.jvm_cache,
 )
 out = {}
 for qualified in json.loads(sys.argv[5]):

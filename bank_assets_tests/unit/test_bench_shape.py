@@ -56,7 +56,9 @@ def test_a_step_owns_the_spark_jobs_submitted_while_it_ran():
         {"submitted": 29.9, "stages": 1, "skipped_stages": 0, "tasks": 8},
         {"submitted": 30.2, "stages": 5, "skipped_stages": 0, "tasks": 5},  # between steps
     ]
-    shape = step_shape(windows, assets, jobs)
+    mib = 2**20
+    samples = [(10.5, 900 * mib), (19.0, 1500 * mib), (25.0, 4000 * mib), (30.2, 5000 * mib)]
+    shape = step_shape(windows, assets, jobs, samples)
     # in the order the steps ran; one asset: its key, several (or none): the step's key
     assert list(shape) == ["raw/fx_rates", "staged_small", "load"]
     assert shape["raw/fx_rates"] == {
@@ -65,10 +67,13 @@ def test_a_step_owns_the_spark_jobs_submitted_while_it_ran():
         "jobs": 1,
         "stages": 1,
         "tasks": 1,
+        "peak_rss_mb": 1500.0,  # the highest sample taken while the step ran
     }
     assert (shape["staged_small"]["jobs"], shape["staged_small"]["stages"]) == (2, 3)
     assert shape["staged_small"]["tasks"] == 17
+    assert shape["staged_small"]["peak_rss_mb"] == 4000.0  # not the sample between the steps
     assert shape["load"]["jobs"] == 0
+    assert shape["load"]["peak_rss_mb"] is None  # no sample while it ran
 
 
 def test_sizes_are_two_or_more_different_counts():

@@ -34,14 +34,18 @@ JVM_OPTIONS = (
 )
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
-# The project's settings for every session; a key of the caller's spark_config wins.
+# The project's settings for every session; a key of the caller's spark_config wins. Parallelism
+# (shuffle partitions, executors) and the driver's memory come with the caller's: the settings'
+# (Settings.spark_properties).
 SESSION_CONFIG = {
     "spark.app.name": "bank_assets",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "8",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "65536",
+    # Arrow batches to the Python writers of 16,384 rows, not 65,536: with the worker option
+    # below, Spark's Python workers held 2,324 -> 2,001 MB at a 1M day's peak, no slower
+    # (docs/performance.md, session 11)
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "16384",
 }
 # ... and for a driver JVM started here (not a Spark Connect client's). A 2g heap: the parallel
 # collector grows a heap towards its maximum, so 4g held ~0.85 GB more RSS on a 1M day (JVM
@@ -49,6 +53,9 @@ SESSION_CONFIG = {
 DRIVER_CONFIG = {
     "spark.driver.memory": "2g",
     "spark.executor.extraJavaOptions": JVM_OPTIONS,  # the executors of a cluster
+    # Spark's Python workers are kept for reuse between tasks: pyarrow's allocator (mimalloc)
+    # returns the pages of freed batches at once instead of keeping them for the next task
+    "spark.executorEnv.MIMALLOC_PURGE_DELAY": "0",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }

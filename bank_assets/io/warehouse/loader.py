@@ -436,12 +436,33 @@ class Warehouse:
             ).format(t=target, k=key, n=natural, s=stage_id),
             (day,),
         )
+        # A key new to the table is described by its own row: its type-1 attributes are the
+        # load's, so it is inserted with described_on set (what `_type1` would set) instead of
+        # being updated right after: an update rewrites every row and its index entries, the
+        # GiST exclusion's too (a first load of 75,000 accounts: 2.4 s).
+        described = sql.SQL("")
+        if table.type1:
+            described = sql.SQL(
+                ", case when not exists (select from {t} x where x.{n} = s.{n}) "
+                "then s.valid_from end"
+            ).format(t=target, n=natural)
+            into = sql.SQL("{}, described_on").format(cols)
+        else:
+            into = cols
         conn.execute(
             sql.SQL(
-                "insert into {t} ({cols}) select {cols} from {s} on conflict ({k}) do update "
+                "insert into {t} ({into}) select {cols}{described} from {s} s "
+                "on conflict ({k}) do update "
                 "set valid_from = excluded.valid_from, batch_id = excluded.batch_id "
                 "where excluded.valid_from < {t}.valid_from"
-            ).format(t=target, cols=cols, s=stage_id, k=key)
+            ).format(
+                t=target,
+                into=into,
+                cols=sql.SQL(", ").join(sql.Identifier("s", c) for c in columns),
+                described=described,
+                s=stage_id,
+                k=key,
+            )
         )
         conn.execute(
             sql.SQL(
