@@ -276,9 +276,9 @@ def _frame(
 # (a few MB at most, as staged_before reads the keys of every lookback day): Spark's
 # groupBy-count is a shuffle, so two jobs (map stage, result) of planning, codegen and a round
 # of Python data-source workers for a master table of a few thousand rows. Covers every small
-# source of a 1,000,000-posting day (the largest: 75,000 accounts) and a day of up to 200,000
-# postings; larger days keep Spark's aggregate.
-DRIVER_KEY_ROWS = 200_000
+# source of a 1,000,000-posting day (the largest: 75,000 accounts); the postings (100,000 and
+# more a day, with their re-deliveries) keep Spark's aggregate.
+DRIVER_KEY_ROWS = 100_000
 
 
 def repeated_in(keys: pa.ChunkedArray) -> list[str]:
