@@ -4,6 +4,7 @@ Assets are thin: they wire lake/warehouse I/O and record metadata; the logic liv
 Each asset processes every day of its run (one partition, or a range backfilled as one run).
 """
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import date
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from bank_assets.builders import catalog
 from bank_assets.builders.checks import (
@@ -36,7 +38,7 @@ from bank_assets.io.spark.tables import (
     staged_before,
     table_rows,
     value_counts,
-    write_split,
+    write_days,
     write_table,
 )
 from bank_assets.model import quality, staging
@@ -51,8 +53,10 @@ WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPO
 READ_BY_RULES = {other for table in quality.CATALOGUE for other in quality.reads(table)}
 
 
-# Reference dimensions need no Spark: they run first, while the session starts (resources.py).
-FIRST_OF_ALL = {"dagster/priority": "2"}
+# Reference dimensions need no Spark: they run first, while the session starts (resources.py);
+# then the landings, as a small source's needs no Spark either (tables.land_raw).
+FIRST_OF_ALL = {"dagster/priority": "3"}
+LANDINGS_FIRST = {"dagster/priority": "2"}
 
 
 def _first_if_read(name: str) -> dict[str, str]:
@@ -66,7 +70,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
         key=["raw", source.name],
         deps=[dg.AssetKey(["landing", source.name])],  # the observed landing (landing.py)
         group_name="raw",
-        op_tags=_first_if_read(source.name),
+        op_tags=LANDINGS_FIRST,
         kinds={"spark", "s3", "parquet"},
         partitions_def=daily,
         backfill_policy=single_run,
@@ -91,7 +95,7 @@ def raw_asset(source: SourceTable) -> dg.AssetsDefinition:
             # a day without a (valid) manifest is not processed; the files must be the listed ones
             manifest = lake.lake.manifest_table(day, source.name)
             written, files = land_raw(
-                spark.session,
+                lambda: spark.session,  # a small source lands without it (tables.land_raw)
                 lake.lake,
                 source.name,
                 day,
@@ -145,11 +149,9 @@ def staged_assets(spec: staging.StagingSpec) -> dg.AssetsDefinition:
         lake: LakeResource,
         warehouse: WarehouseResource,
     ):
-        days = {}
-        # Days run in order (partition_days), so a day sees the keys its earlier days staged.
-        for day in partition_days(context):
-            days[day] = _stage_day(spark.session, lake.lake, spec, day)
-            context.log.info(_described(name, day, days[day].outcome))
+        days = _stage_days(spark.session, lake.lake, spec, partition_days(context))
+        for day, staged in days.items():
+            context.log.info(_described(name, day, staged.outcome))
         yield from _staged_materializations(context, lake.lake, name, days)
         checks_started = time.perf_counter()
         outcomes = {day: staged.outcome for day, staged in days.items()}
@@ -191,33 +193,68 @@ class _StagedDay:
     outcome: staging.Outcome
     staged_bytes: int
     quarantined_bytes: int
-    seconds: float  # staging the day (one pass writes both tables)
+    seconds: float  # staging the day (one pass writes both tables; a range's pass: its share)
+
+
+def _stage_days(
+    spark: SparkSession, lake: Lake, spec: staging.StagingSpec, days: Sequence[date]
+) -> dict[date, _StagedDay]:
+    """The run's days of raw/<name> classified and written to staged/ and quarantine/.
+
+    A table with a lookback stages its days one after the other, so that a day sees the keys
+    its earlier days staged (partition_days gives them in order); the others (every source but
+    the postings) stage all the run's days in one pass, one Spark job for a range."""
+    if spec.lookback_days:
+        return {day: _stage_day(spark, lake, spec, day) for day in days}
+    return _stage_pass(spark, lake, spec, days)
 
 
 def _stage_day(spark: SparkSession, lake: Lake, spec: staging.StagingSpec, day: date) -> _StagedDay:
-    """One day of raw/<name> classified and written to staged/ and quarantine/, with what
-    became of its rows (counted from what was written, so the reconciliation is a real check)."""
+    return _stage_pass(spark, lake, spec, [day])[day]
+
+
+# The routing value of a row in a staging pass: its day and disposition.
+_ROUTE = "_route"
+
+
+def _stage_pass(
+    spark: SparkSession, lake: Lake, spec: staging.StagingSpec, days: Sequence[date]
+) -> dict[date, _StagedDay]:
+    """Days of raw/<name> classified and written to staged/ and quarantine/ in one Spark job,
+    with what became of each day's rows (counted from what was written, so the reconciliation
+    is a real check)."""
     started = time.perf_counter()
     name, key, lookback = spec.source.name, spec.source.key, spec.lookback_days
-    earlier = staged_before(lake, name, day, key, lookback) if lookback else {}
-    raw, repeats = read_raw(spark, lake, name, day, key, also=list(earlier))
-    classified, dropped_by_rule = staging.classify(raw, repeats, spec, day, earlier)
-    routes = {
-        staging.STAGED: ("staged", name, staging.staged_columns(spec)),
-        staging.QUARANTINED: ("quarantine", name, staging.QUARANTINE_COLUMNS),
-    }
-    written = write_split(staging.dispose(classified, spec, day), lake, day, "_disposition", routes)
-    good, bad = written[staging.STAGED], written[staging.QUARANTINED]
-    outcome = staging.Outcome(
-        manifest=lake.read_manifest(day)["tables"][name]["rows"],
-        landed=count_rows(lake, "raw", name, day),
-        staged=good.rows,
-        quarantined=bad.rows,
-        duplicates=sum(dropped_by_rule.values()),
-        rules=value_counts(lake, "quarantine", name, day, "rule_id"),
-        redelivered=dropped_by_rule.get("exact_redelivery", 0),
-    )
-    return _StagedDay(outcome, good.bytes, bad.bytes, time.perf_counter() - started)
+    disposed, dropped, routes = [], {}, {}
+    for day in days:
+        earlier = staged_before(lake, name, day, key, lookback) if lookback else {}
+        raw, repeats = read_raw(spark, lake, name, day, key, also=list(earlier))
+        classified, dropped[day] = staging.classify(raw, repeats, spec, day, earlier)
+        route = F.concat(F.lit(f"{day}/"), F.col("_disposition")).alias(_ROUTE)
+        disposed.append(staging.dispose(classified, spec, day).select("*", route))
+        routes[f"{day}/{staging.STAGED}"] = ("staged", name, day, staging.staged_columns(spec))
+        routes[f"{day}/{staging.QUARANTINED}"] = (
+            "quarantine",
+            name,
+            day,
+            staging.QUARANTINE_COLUMNS,
+        )
+    written = write_days(functools.reduce(DataFrame.union, disposed), lake, _ROUTE, routes)
+    share = (time.perf_counter() - started) / len(days)
+    out = {}
+    for day in days:
+        good, bad = written[f"{day}/{staging.STAGED}"], written[f"{day}/{staging.QUARANTINED}"]
+        outcome = staging.Outcome(
+            manifest=lake.read_manifest(day)["tables"][name]["rows"],
+            landed=count_rows(lake, "raw", name, day),
+            staged=good.rows,
+            quarantined=bad.rows,
+            duplicates=sum(dropped[day].values()),
+            rules=value_counts(lake, "quarantine", name, day, "rule_id"),
+            redelivered=dropped[day].get("exact_redelivery", 0),
+        )
+        out[day] = _StagedDay(outcome, good.bytes, bad.bytes, share)
+    return out
 
 
 def _described(name: str, day: date, o: staging.Outcome) -> str:

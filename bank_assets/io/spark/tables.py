@@ -8,7 +8,7 @@ import itertools
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, timedelta
 
@@ -24,6 +24,7 @@ from pyspark.sql.types import StructType
 from bank_assets.io import landing
 from bank_assets.io.lake import Lake, LakeError, day_path, manifest_path
 from bank_assets.io.spark.lake_source import (
+    LandingDataSource,
     LandingFormatError,
     keep_only,
     plan_splits,
@@ -47,7 +48,7 @@ class Written:
 
 
 def land_raw(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     lake: Lake,
     table: str,
     day: date,
@@ -66,7 +67,11 @@ def land_raw(
     With the table's `manifest` entry (Lake.manifest_table) the files must be exactly the
     listed ones and not empty where that cannot be right (io/landing.py; `snapshot`: a full
     daily snapshot). A file that cannot be landed raises an error naming it (LandingFileError,
-    LandingFormatError) and leaves the raw day as it was."""
+    LandingFormatError) and leaves the raw day as it was.
+
+    Files of at most LOCAL_LAND_BYTES in all are landed here by the data source's own reader,
+    without Spark: `spark` may be a function that gives the session, so landing a small source
+    does not wait for a session still starting (SparkResource starts it in the background)."""
     relative = day_path("landing", table, day)
     infos = lake.files(relative, "" if manifest is not None else f".{file_format}")
     if manifest is not None:
@@ -86,17 +91,18 @@ def land_raw(
     target, run_id = day_path("raw", table, day), uuid.uuid4().hex[:12]
 
     def land(parts: list[dict]) -> list:
-        return (
-            spark.read.format("bank_landing")
-            .option("lake", lake.config.to_json())
-            .option("files", json.dumps(parts))
-            .option("format", file_format)
-            .option("schema", schema.json())
-            .option("dir", target)
-            .option("run_id", run_id)
-            .load()
-            .collect()
-        )
+        options = {
+            "lake": lake.config.to_json(),
+            "files": json.dumps(parts),
+            "format": file_format,
+            "schema": schema.json(),
+            "dir": target,
+            "run_id": run_id,
+        }
+        if sum(p["split"]["end"] - p["split"]["start"] for p in parts) <= LOCAL_LAND_BYTES:
+            reader = LandingDataSource(options).reader(None)
+            return [dict(zip(LANDED, r)) for p in reader.partitions() for r in reader.read(p)]
+        return _session(spark).read.format("bank_landing").options(**options).load().collect()
 
     try:
         landed = land(_splits(spark, lake, files, file_format, split_bytes))
@@ -127,13 +133,31 @@ def land_raw(
     return replace(_written(lake, target), cards_masked=dict(masked)), [f["path"] for f in files]
 
 
+# Landing files of at most this many bytes in all (one source's day) are parsed on the driver by
+# the landing data source's reader, as a Spark task would parse them (io/spark/lake_source.py):
+# no job, and no wait for a session still starting (resources.py), for the reference and small
+# master sources (a 1,000,000-posting day: fx_rates 224 B ... loans 4.1 MB; accounts 21 MB and
+# the postings keep Spark's tasks, spread over the executors).
+LOCAL_LAND_BYTES = 8 << 20
+# the landing reader's rows (LandingDataSource.schema), by name
+LANDED = ("source_file", "start", "rows", "path", "cards_masked", "error", "irregular")
+
+
+def _session(spark: SparkSession | Callable[[], SparkSession]) -> SparkSession:
+    return spark if isinstance(spark, SparkSession) else spark()
+
+
 def _whole(file: dict) -> dict:
     """A landing file read by one task."""
     return file | {"split": {"start": 0, "end": file["size"], "lines": 0, "quotes": 0}}
 
 
 def _splits(
-    spark: SparkSession, lake: Lake, files: list[dict], file_format: str, split_bytes: int
+    spark: SparkSession | Callable[[], SparkSession],
+    lake: Lake,
+    files: list[dict],
+    file_format: str,
+    split_bytes: int,
 ) -> list[dict]:
     """The landing tasks of `files`: one per file, one per split of a file larger than
     `split_bytes`, planned from a first pass over its ranges (`scan_range`, one task each)."""
@@ -147,7 +171,8 @@ def _splits(
     if not ranges:
         return [_whole(f) for f in files]
     scanned = (
-        spark.read.format("bank_landing")
+        _session(spark)
+        .read.format("bank_landing")
         .option("lake", lake.config.to_json())
         .option("scan", json.dumps(ranges))
         .load()
@@ -247,14 +272,33 @@ def _frame(
     return spark.createDataFrame(rows, schema)
 
 
+# Up to this many rows, a raw day's key column is read on the driver to find its repeated keys
+# (a few MB at most, as staged_before reads the keys of every lookback day): Spark's
+# groupBy-count is a shuffle, so two jobs (map stage, result) of planning, codegen and a round
+# of Python data-source workers for a master table of a few thousand rows. Covers every small
+# source of a 1,000,000-posting day (the largest: 75,000 accounts); the postings (100,000 and
+# more a day, with their re-deliveries) keep Spark's aggregate.
+DRIVER_KEY_ROWS = 100_000
+
+
+def repeated_in(keys: pa.ChunkedArray) -> list[str]:
+    """The non-null values of `keys` that occur more than once (as staging.repeated_keys)."""
+    counts = pc.value_counts(keys.drop_null())
+    return counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist()
+
+
 def read_raw(
     spark: SparkSession, lake: Lake, table: str, day: date, key: str, also: Sequence[str] = ()
 ) -> tuple[DataFrame, DataFrame | None]:
     """A raw day to stage, and its rows whose `key` landed more than once or is one of `also`
     (None when there are none): the repeated keys come from the key column alone and the
     reader keeps only their rows, so finding duplicates does not read the whole day a second
-    time."""
-    repeated = staging.repeated_keys(read_table(spark, lake, "raw", table, day, [key]), key)
+    time. A day of at most DRIVER_KEY_ROWS rows has its repeated keys counted on the driver
+    from the key column's Parquet (`repeated_in`): no Spark job for a small source."""
+    if count_rows(lake, "raw", table, day) <= DRIVER_KEY_ROWS:
+        repeated = repeated_in(read_day(lake, "raw", table, day, [key])[key])
+    else:
+        repeated = staging.repeated_keys(read_table(spark, lake, "raw", table, day, [key]), key)
     raw = read_table(spark, lake, "raw", table, day)
     wanted = sorted({*repeated, *also})
     if not wanted:
@@ -372,7 +416,7 @@ def _day_files(lake: Lake, zone: str, table: str, day: date):
 
 def write_table(df: DataFrame, lake: Lake, zone: str, table: str, day: date) -> Written:
     """Replace one day of a lake table with `df` (old files go only once the write succeeded)."""
-    return _write(df, lake, day, {None: (zone, table, None)})[None]
+    return _write(df, lake, {None: (zone, table, day, None)})[None]
 
 
 def write_split(
@@ -386,14 +430,29 @@ def write_split(
 
     `routes` maps a value to (zone, table, columns); rows with any other value are not written.
     """
-    return _write(df, lake, day, routes, route_column)
+    routed = {
+        value: (zone, table, day, columns) for value, (zone, table, columns) in routes.items()
+    }
+    return _write(df, lake, routed, route_column)
 
 
-def _write(df, lake: Lake, day: date, routes: dict, route_column: str | None = None) -> dict:
+def write_days(
+    df: DataFrame,
+    lake: Lake,
+    route_column: str,
+    routes: dict[str, tuple[str, str, date, list[str] | None]],
+) -> dict[str, Written]:
+    """write_split of several days in one pass (one Spark job for a range's days of a small
+    table): `routes` maps a value to (zone, table, day, columns). Every routed day is replaced
+    once the whole write succeeded, with no rows if `df` has none for it."""
+    return _write(df, lake, routes, route_column)
+
+
+def _write(df, lake: Lake, routes: dict, route_column: str | None = None) -> dict:
     lake.ensure_ready()
     spec = [
         {"dir": day_path(zone, table, day), "columns": columns, "value": value}
-        for value, (zone, table, columns) in routes.items()
+        for value, (zone, table, day, columns) in routes.items()
     ]
     writer = (
         df.write.format("bank_lake")
