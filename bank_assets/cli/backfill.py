@@ -237,18 +237,10 @@ def run_label(run) -> str:
 def verdict(dsn: str, run_ids: list[str], days: list[date]) -> dict[date, list[str]]:
     """Per day, the fatal data-quality rules that failed in these runs (dq.results), printed
     day by day with the day's warnings and quarantined rows; {} when every day passed."""
-    from bank_assets.io.warehouse.loader import Warehouse
-
-    with Warehouse(dsn).connect() as conn:
-        rows = conn.execute(
-            "select batch_id, table_name, rule_id, severity, failed, quarantined from dq.results"
-            " where run_id = any(%s) and not passed order by batch_id, table_name, rule_id",
-            (run_ids,),
-        ).fetchall()
     failing: dict[date, list[str]] = defaultdict(list)
     warned: dict[date, int] = defaultdict(int)
     quarantined: dict[date, int] = defaultdict(int)
-    for day, table, rule, severity, failed, held in rows:
+    for day, table, rule, severity, failed, held in rules_not_passed(dsn, run_ids):
         if severity == "fatal":
             failing[day].append(f"{table} {rule} ({failed:,} row(s))")
         elif severity == "warn":
@@ -329,19 +321,25 @@ def wait_and_report(instance, backfill, dsn: str, daemon: Daemon | None) -> int:
 def failed_days_of(instance, backfill, dsn: str) -> list[date]:
     """The days a backfill failed: those with a failed fatal rule in its runs, else (a run that
     failed for another reason) every day with an asset partition it did not materialize."""
+    run_ids = [r.run_id for r in backfill_runs(instance, backfill.backfill_id)]
+    fatal = {r[0] for r in rules_not_passed(dsn, run_ids) if r[3] == "fatal"}
+    return sorted(fatal) or _unmaterialized_days(instance, backfill)
+
+
+def rules_not_passed(dsn: str, run_ids: list[str]) -> list[tuple]:
+    """The data-quality results these runs recorded that did not pass (dq.results: day, table,
+    rule, severity, failed and quarantined rows), by day, table and rule; [] before any run
+    created the table."""
     from bank_assets.io.warehouse.loader import Warehouse
 
-    run_ids = [r.run_id for r in backfill_runs(instance, backfill.backfill_id)]
     with Warehouse(dsn).connect() as conn:
         if conn.execute("select to_regclass('dq.results')").fetchone()[0] is None:
-            rows = []
-        else:
-            rows = conn.execute(
-                "select distinct batch_id from dq.results"
-                " where run_id = any(%s) and severity = 'fatal' and not passed",
-                (run_ids,),
-            ).fetchall()
-    return sorted({r[0] for r in rows}) or _unmaterialized_days(instance, backfill)
+            return []
+        return conn.execute(
+            "select batch_id, table_name, rule_id, severity, failed, quarantined from dq.results"
+            " where run_id = any(%s) and not passed order by batch_id, table_name, rule_id",
+            (run_ids,),
+        ).fetchall()
 
 
 def _unmaterialized_days(instance, backfill) -> list[date]:

@@ -15,6 +15,9 @@ from psycopg.types.json import Jsonb
 
 from bank_assets.io.warehouse.loader import Warehouse
 
+# the kinds dq.alerts accepts (its check constraint, sql/090_alert_kinds.sql)
+KINDS = ("run_failure", "check_failure", "rule_warning", "freshness")
+
 
 class AlertDeliveryError(RuntimeError):
     """The webhook did not accept the alert (it is still recorded in dq.alerts)."""
@@ -22,7 +25,7 @@ class AlertDeliveryError(RuntimeError):
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # run_failure | check_failure | rule_warning | freshness
+    kind: str  # one of KINDS
     severity: str  # fatal | error | warn
     message: str
     run_id: str | None = None

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from bank_assets.io.alerts import Alert, raise_alert
+from bank_assets.io.alerts import KINDS, Alert, raise_alert
 from bank_assets.io.warehouse.day_locks import DayLockedError, hold_days
 from bank_assets.io.warehouse.loader import Warehouse
 from bank_assets.model.tables import TABLES
@@ -341,6 +341,15 @@ def test_a_rerun_updates_its_alerts_instead_of_adding_them(pg_dsn):
         ("run_failure", "run-1", "failed"),
         ("run_failure", "run-2", "failed"),
     ]
+
+
+def test_an_alert_of_an_unknown_kind_is_refused(pg_dsn):
+    wh = Warehouse(pg_dsn)
+    for kind in KINDS:  # every kind the code writes is accepted
+        assert raise_alert(wh, Alert(kind, "error", "m", run_id=f"run-{kind}"))
+    with pytest.raises(psycopg.errors.CheckViolation, match="alerts_kind_known"):
+        raise_alert(wh, Alert("run_falure", "error", "misspelt", run_id="run-x"))
+    assert query(pg_dsn, "select count(*) from dq.alerts where run_id = 'run-x'") == [(0,)]
 
 
 def test_an_existing_warehouse_loses_its_duplicate_alerts(pg_dsn):
