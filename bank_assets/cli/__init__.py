@@ -14,7 +14,7 @@ bank-assets alerts [--date D] [--json]              the alerts raised (dq.alerts
 Developer commands (develop.py):
 bank-assets simulate --date 2026-11-20 [--days N] [--transactions N] [--seed S]
 bank-assets demo [--date D] [--transactions N]      simulate + materialize one day
-bank-assets bench --transactions N [--days D] [--sizes N1,N2] [--json]
+bank-assets bench --transactions N [--days D] [--sizes N1,N2] [--floor] [--json]
 bank-assets dev                                     Dagster UI (webserver + daemon)
 bank-assets start | stop                            start / stop the embedded PostgreSQL server
 
@@ -210,6 +210,12 @@ def parser() -> argparse.ArgumentParser:
         type=sizes_type,
         help="comma-separated transactions per day, e.g. 100000,1000000: bench each (its own "
         "process) and fit seconds = fixed + per_million x millions per step and in total",
+    )
+    s.add_argument(
+        "--floor",
+        action="store_true",
+        help="then the transaction path of the first day in plain Spark (native CSV and Parquet, "
+        "the same rules), cold and warm, in a fresh process: the floor (cli/floor.py)",
     )
     s.add_argument("--json", action="store_true", help="last line: one JSON object")
     s.set_defaults(func=cmd_bench)

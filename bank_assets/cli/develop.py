@@ -245,9 +245,35 @@ def cmd_bench(args) -> int:
         f"{report['checks_seconds']:.1f}s of it ({report['checks_seconds'] / total:.0%}); Spark "
         f"{spark['jobs']} jobs, {spark['stages']} stages, {spark['tasks']} tasks"
     )
+    code = 0
+    if args.floor:
+        report["floor"], code = bench_floor(args.date)
+        if report["floor"] is not None:
+            from bank_assets.cli.floor import table
+
+            print("\n".join(table(report["floor"], report["steps"])))
     if args.json:
         print(json.dumps(report))
-    return 0
+    return code
+
+
+def bench_floor(day) -> tuple[dict | None, int]:
+    """The transaction path of the bench's first `day` in plain Spark (cli/floor.py) in a fresh
+    process, so it pays Spark's start as a user's run does, on the bench's home (os.environ holds
+    it, bench_once): its figures (None if it failed before it had any) and its exit code (1:
+    its row counts differ from the run's)."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "bank_assets.cli.floor", "--day", day.isoformat()]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        floor = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        sys.stderr.write(out.stdout + out.stderr)
+        return None, out.returncode or 1
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+    return floor, out.returncode
 
 
 def bench_once(args) -> dict:
@@ -432,6 +458,7 @@ def bench_sizes(args) -> int:
         cmd = [sys.executable, "-m", "bank_assets.cli", "bench", "--transactions", str(n)]
         cmd += ["--days", str(args.days), "--date", args.date.isoformat()]
         cmd += ["--seed", str(args.seed), "--json"] + (["--home", args.home] if args.home else [])
+        cmd += ["--floor"] if args.floor else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             sys.stderr.write(out.stderr)

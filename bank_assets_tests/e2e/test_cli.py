@@ -57,7 +57,7 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
         "BANK_ASSETS_SPARK_MASTER": "local[2]",
         "BANK_ASSETS_SPARK_DRIVER_MEMORY": "2g",
     }
-    out = cli("bench", "--transactions", "2000", "--days", "2", "--json", env=env)
+    out = cli("bench", "--transactions", "2000", "--days", "2", "--floor", "--json", env=env)
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert {
         "transactions",
@@ -81,6 +81,23 @@ def test_bench_prints_figures_and_a_json_last_line(tmp_path):
     assert sum(s["jobs"] for s in steps.values()) <= spark["jobs"]
     assert sum(s["seconds"] for s in steps.values()) <= report["total_seconds"]
     assert 50 < report["driver_rss_mb"] < report["peak_rss_mb"]
+    # the floor: the first day's transaction path again in plain Spark, in a fresh process, cold
+    # then warm, with the run's row counts (planted defects: some quarantined, some dropped)
+    floor = report["floor"]
+    assert floor["agreed"] and floor["differs"] == [] and floor["session_seconds"] > 0
+    assert set(floor["steps"]) == {"raw", "staged", "fact", "fraudes"}
+    for step in floor["steps"].values():
+        assert step["cold"] > 0 and step["warm"] > 0 and step["jobs"] > 0
+    assert floor["cold_seconds"] > floor["warm_seconds"] > 0
+    expected = floor["pipeline_rows"]
+    staged = floor["steps"]["staged"]["rows"]
+    assert staged["staged"] == expected["staged"] > 1900 and staged["quarantined"] > 0
+    assert staged["duplicates"] > 0 and "malformed_line" in expected["rules"]
+    assert floor["steps"]["raw"]["rows"]["raw"] == expected["raw"] > 2000
+    fact = floor["steps"]["fact"]["rows"]["fact_transactions"]
+    assert fact == expected["fact_transactions"] < assets["curated/fact_transactions"]["rows"]
+    assert "row counts agree with the pipeline's" in out.stdout
+    assert "landing CSV -> raw Parquet" in out.stdout
     # the lake (written by Spark's Python workers), the server's data and its passwords: all
     # private to the user (directories 0700, files 0600)
     bench = tmp_path / "home" / "bench"
