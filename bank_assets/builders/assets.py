@@ -31,6 +31,7 @@ from bank_assets.io.lake import Lake
 from bank_assets.io.spark.tables import (
     copy_to_warehouse,
     count_rows,
+    interpreted,
     land_raw,
     read_earlier,
     read_raw,
@@ -42,6 +43,7 @@ from bank_assets.io.spark.tables import (
     write_table,
 )
 from bank_assets.model import quality, staging
+from bank_assets.model.dimensions import KEY_READS
 from bank_assets.model.sources import SOURCES, SourceTable
 from bank_assets.model.tables import TABLES
 from bank_assets.resources import LakeResource, SparkResource, WarehouseResource
@@ -239,14 +241,16 @@ def _stage_pass(
             day,
             staging.QUARANTINE_COLUMNS,
         )
-    written = write_days(functools.reduce(DataFrame.union, disposed), lake, _ROUTE, routes)
+    landed = {day: count_rows(lake, "raw", name, day) for day in days}
+    with interpreted(spark, sum(landed.values())):  # a small source: no codegen
+        written = write_days(functools.reduce(DataFrame.union, disposed), lake, _ROUTE, routes)
     share = (time.perf_counter() - started) / len(days)
     out = {}
     for day in days:
         good, bad = written[f"{day}/{staging.STAGED}"], written[f"{day}/{staging.QUARANTINED}"]
         outcome = staging.Outcome(
             manifest=lake.read_manifest(day)["tables"][name]["rows"],
-            landed=count_rows(lake, "raw", name, day),
+            landed=landed[day],
             staged=good.rows,
             quarantined=bad.rows,
             duplicates=sum(dropped[day].values()),
@@ -306,6 +310,12 @@ class Earlier:
 # (zone, table) of a lake table read for the same day, or (zone, table, columns) for a few of
 # its columns (the data source then reads only those), or the days before (Earlier).
 Input = tuple[str, str] | tuple[str, str, Sequence[str]] | Earlier
+
+
+def keys_of(dimension: str) -> Input:
+    """The day's rows of a curated dimension, only the columns a key lookup reads
+    (dimensions.KEY_READS): not the wide rows, and on the driver when those are small."""
+    return ("curated", dimension, KEY_READS[dimension])
 
 
 def _read(spark, lake, i: Input, day) -> DataFrame:

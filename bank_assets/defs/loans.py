@@ -1,11 +1,11 @@
 """Loans domain: the loan book -> fact_loans (accumulating snapshot); settled installments ->
 fact_payments."""
 
-from bank_assets.builders.assets import source_assets, star_assets
+from bank_assets.builders.assets import keys_of, source_assets, star_assets
 from bank_assets.builders.catalog import in_domain
 from bank_assets.model.facts import fact_loans, fact_payments
 
-DIMENSIONS = [("curated", "dim_accounts"), ("curated", "dim_clients"), ("curated", "dim_products")]
+DIMENSIONS = [keys_of("dim_accounts"), keys_of("dim_clients"), keys_of("dim_products")]
 
 assets = [
     *source_assets("loans"),

@@ -1,10 +1,10 @@
 """Transactions domain: postings -> fact_transactions (scored for fraud)."""
 
-from bank_assets.builders.assets import Earlier, source_assets, star_assets
+from bank_assets.builders.assets import Earlier, keys_of, source_assets, star_assets
 from bank_assets.builders.catalog import in_domain
 from bank_assets.model import fraud
 from bank_assets.model.dimensions import EARLIER_DAYS
-from bank_assets.model.facts import ACCOUNT_READS, CLIENT_READS, fact_transactions
+from bank_assets.model.facts import ACCOUNT_READS, CLIENT_READS, FX_READS, fact_transactions
 
 assets = [
     *source_assets("transactions"),
@@ -13,13 +13,13 @@ assets = [
         inputs=[
             ("staged", "transactions"),
             ("staged", "transactions", fraud.COLUMNS),
-            ("curated", "dim_accounts"),
+            ("curated", "dim_accounts", ACCOUNT_READS),
             Earlier("curated", "dim_accounts", (*ACCOUNT_READS, "valid_from"), EARLIER_DAYS),
-            ("curated", "dim_clients"),
+            ("curated", "dim_clients", CLIENT_READS),
             Earlier("curated", "dim_clients", (*CLIENT_READS, "valid_from"), EARLIER_DAYS),
-            ("curated", "dim_products"),
-            ("curated", "dim_merchants"),
-            ("staged", "fx_rates"),
+            keys_of("dim_products"),
+            keys_of("dim_merchants"),
+            ("staged", "fx_rates", FX_READS),
         ],
         transform=fact_transactions,
         deps=[["curated", "dim_dates"]],

@@ -167,6 +167,16 @@ def natural_key(column: str) -> Column:
     return F.when(F.col(column).isNull(), F.lit(UNKNOWN_KEY)).otherwise(F.xxhash64(F.col(column)))
 
 
+# The columns `with_key` reads of each dimension (natural key, surrogate key): read alone, a
+# dimension's key columns are small enough to come from the driver (builders/assets.keys_of).
+KEY_READS = {
+    "dim_accounts": ("account_id", "account_key"),
+    "dim_clients": ("client_id", "client_key"),
+    "dim_products": ("product_code", "product_key"),
+    "dim_merchants": ("merchant_id", "merchant_key"),
+}
+
+
 def with_key(rows: DataFrame, dimension: DataFrame, natural: str, key: str) -> DataFrame:
     """`rows` with the surrogate `key` of their `natural` key in the day's `dimension` rows (the
     version valid that day; NULL where none). Dimensions of a day are small: broadcast."""

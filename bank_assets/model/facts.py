@@ -14,12 +14,13 @@ from pyspark.sql import functions as F
 
 from bank_assets.model import fraud
 from bank_assets.model import reference as ref
-from bank_assets.model.dimensions import code_key, key_or_unknown, with_earlier, with_key
+from bank_assets.model.dimensions import KEY_READS, code_key, key_or_unknown, with_earlier, with_key
 from bank_assets.model.keys import CURATED_LINEAGE, MONEY, date_key, date_key_of
 
 # What fact_transactions reads of the dimensions (of the day, and of the days before).
 ACCOUNT_READS = ("account_id", "account_key", "client_id", "product_code")
-CLIENT_READS = ("client_id", "client_key")
+CLIENT_READS = KEY_READS["dim_clients"]
+FX_READS = ("currency", "eur_per_unit")
 
 
 def fact_transactions(

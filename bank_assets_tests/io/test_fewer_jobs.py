@@ -24,6 +24,7 @@ def test_small_columns_of_a_larger_day_are_read_on_the_driver(spark, local_lake,
     written = write_table(wide, local_lake, "curated", "dim", DAY)
     # larger than the threshold as a whole, the key column alone is below it
     monkeypatch.setattr(tables, "LOCAL_READ_BYTES", written.bytes // 3)
+    monkeypatch.setattr(tables, "LOCAL_COLUMNS_BYTES", written.bytes // 3)
     keys = read_table(spark, local_lake, "curated", "dim", DAY, ["k"])
     whole = read_table(spark, local_lake, "curated", "dim", DAY)
     assert "LocalTableScan" in _plan(keys) and "BatchScan" not in _plan(keys)

@@ -47,6 +47,7 @@ def test_small_and_large_days_read_the_same(spark, lake, monkeypatch):
     read = {}
     for way, threshold in WAYS.items():
         monkeypatch.setattr(tables, "LOCAL_READ_BYTES", threshold)
+        monkeypatch.setattr(tables, "LOCAL_COLUMNS_BYTES", threshold)
         whole = read_table(spark, lake, "staged", "t", DAY)
         read[way] = {
             "schema": whole.schema,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import itertools
 import json
@@ -204,9 +205,10 @@ def read_table(
     with `only` = (column, values) just the rows holding one of the values (filtered as read)."""
     infos = _day_files(lake, zone, table, day)
     schema = from_arrow_schema(pq.read_schema(lake.fs.open_input_file(infos[0].path)))
-    if columns is not None:
-        schema = StructType([schema[c] for c in columns])
-    return _frame(spark, lake, infos, schema, only)
+    if columns is None:
+        return _frame(spark, lake, infos, schema, only)
+    schema = StructType([schema[c] for c in columns])
+    return _frame(spark, lake, infos, schema, only, LOCAL_COLUMNS_BYTES)
 
 
 def read_earlier(
@@ -227,7 +229,7 @@ def read_earlier(
     schema = StructType([schema[c] for c in columns])
     if not infos:  # an empty local relation: the plan drops what reads it (no Spark job)
         return spark.createDataFrame(to_arrow_schema(schema, timezone="UTC").empty_table(), schema)
-    return _frame(spark, lake, infos, schema)
+    return _frame(spark, lake, infos, schema, limit=LOCAL_COLUMNS_BYTES)
 
 
 # A day of at most this many Parquet bytes is read on the driver with pyarrow and handed to Spark
@@ -240,6 +242,13 @@ def read_earlier(
 # (products, merchants, loans, calendar...); 100,000 postings (4.3 MB raw) and the 75,000
 # accounts of a 1M day keep the data source, whose tasks spread over the executors.
 LOCAL_READ_BYTES = 2 << 20
+# ... and a read of a few named columns of a larger day, when those columns' compressed bytes
+# are at most this: the key columns a fact looks its dimensions' keys up in, which a broadcast
+# brings to the driver anyway. Up to 4 MiB, the 4 columns of the 75,000 accounts of a 1M day
+# that fact_transactions reads (2.1 MB) take no Python data-source job over the wide
+# dimension (docs/performance.md, session 12); the postings' fraud columns (22 MB) and key
+# column (6.5 MB) of a 1M day keep the data source.
+LOCAL_COLUMNS_BYTES = 4 << 20
 
 
 def _frame(
@@ -248,10 +257,13 @@ def _frame(
     infos: list,
     schema: StructType,
     only: tuple[str, Sequence[str]] | None = None,
+    limit: int | None = None,
 ) -> DataFrame:
     """The rows of the Parquet files `infos` as a frame of `schema` (cast as the data source
-    casts), with `only` = (column, values) just the rows holding one of the values."""
-    if _read_bytes(lake, infos, schema.names) > LOCAL_READ_BYTES:
+    casts), with `only` = (column, values) just the rows holding one of the values; read on the
+    driver when they are at most `limit` bytes (default LOCAL_READ_BYTES)."""
+    limit = LOCAL_READ_BYTES if limit is None else limit
+    if _read_bytes(lake, infos, schema.names, limit) > limit:
         reader = (
             spark.read.format("bank_lake")
             .schema(schema)
@@ -287,13 +299,13 @@ def repeated_in(keys: pa.ChunkedArray) -> list[str]:
     return counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist()
 
 
-def _read_bytes(lake: Lake, infos: list, columns: Sequence[str]) -> int:
+def _read_bytes(lake: Lake, infos: list, columns: Sequence[str], limit: int) -> int:
     """The Parquet bytes a read of `columns` of the files `infos` reads: the files' sizes, or,
-    when they are larger than LOCAL_READ_BYTES, the compressed bytes of those columns as the
-    footers give them (a few columns of a larger dimension, e.g. four of the 75,000 accounts of
-    a 1M day: ~1 MB of ~5 MB, are read on the driver too)."""
+    when they are larger than `limit`, the compressed bytes of those columns as the footers
+    give them (a few columns of a larger dimension, e.g. four of the 75,000 accounts of a 1M
+    day: 2.1 MB of 10 MB, are read on the driver too), as far as `limit`."""
     size = sum(i.size for i in infos)
-    if size <= LOCAL_READ_BYTES:
+    if size <= limit:
         return size
     wanted, read = set(columns), 0
     for i in infos:
@@ -306,7 +318,7 @@ def _read_bytes(lake: Lake, infos: list, columns: Sequence[str]) -> int:
                 chunk = group.column(c)
                 if chunk.path_in_schema in wanted:
                     read += chunk.total_compressed_size
-        if read > LOCAL_READ_BYTES:
+        if read > limit:
             return read
     return read
 
@@ -436,6 +448,32 @@ def _day_files(lake: Lake, zone: str, table: str, day: date):
             f"materialize [{zone}, {table}] for partition {day} first"
         )
     return infos
+
+
+# Up to this many rows in all, a write runs without whole-stage code generation
+# (`interpreted`): compiling a staging's wide projection (Janino, then the JIT) costs more than
+# evaluating it row by row. The 9 small sources of a 1M day staged in a fresh session (the
+# largest: 75,000 accounts): 24.4 s with it, 21.3 s without (docs/performance.md, session 12).
+INTERPRETED_ROWS = 80_000
+WHOLE_STAGE = "spark.sql.codegen.wholeStage"
+
+
+@contextlib.contextmanager
+def interpreted(spark: SparkSession, rows: int) -> Iterator[None]:
+    """What runs inside is planned without whole-stage code generation when `rows` (what it
+    reads) are at most INTERPRETED_ROWS; the session's setting is restored after."""
+    if rows > INTERPRETED_ROWS:
+        yield
+        return
+    before = spark.conf.get(WHOLE_STAGE, None)
+    spark.conf.set(WHOLE_STAGE, "false")
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(WHOLE_STAGE)
+        else:
+            spark.conf.set(WHOLE_STAGE, before)
 
 
 def write_table(df: DataFrame, lake: Lake, zone: str, table: str, day: date) -> Written:
