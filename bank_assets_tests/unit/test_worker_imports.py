@@ -1,7 +1,8 @@
-"""Spark's Python workers that only plan a read or a write of the lake's data sources (their
-schema, writer and commit calls) import io/spark/lake_source.py without pyarrow and numpy: each
-such worker is kept idle for reuse, ~50 MB smaller so (docs/performance.md, session 12). The
-module imports them where it reads or writes data. Each case runs in a fresh interpreter, as a
+"""Spark's Python workers that only plan a read or a write of the project's data sources (their
+schema, partitions, writer and commit calls) import io/spark/lake_source.py and
+warehouse_copy.py without pyarrow, numpy and psycopg: each such worker is kept idle for reuse,
+~50 MB smaller so (docs/performance.md, session 12). The modules import them where they read or
+write data. Each case runs in a fresh interpreter, as a
 worker is: this test process has imported pyarrow long ago."""
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ PLAN = """
 import json, sys
 from pyspark.sql.types import StructType, StructField, StringType
 from bank_assets.io.spark.lake_source import LakeDataSource, LandingDataSource
+from bank_assets.io.spark.warehouse_copy import WarehouseCopy
 
 schema = StructType([StructField("a", StringType())])
 LandingDataSource({"lake": "{}", "files": "[]"}).schema()
 LandingDataSource({"lake": "{}", "scan": "[]"}).reader(None).partitions()
 writer = LakeDataSource({"lake": "{}", "run_id": "r", "routes": "[]"}).writer(schema, True)
-heavy = ("pyarrow", "numpy", "pandas", "bank_assets.io.lake", "bank_assets.model.cards")
+copy = {"lake": "{}", "files": '[["a.parquet"]]', "dsn": "", "table": "s.t", "columns": "[]"}
+WarehouseCopy(copy).schema()
+assert len(WarehouseCopy(copy).reader(None).partitions()) == 1
+heavy = ("pyarrow", "numpy", "pandas", "psycopg", "bank_assets.io.lake", "bank_assets.model.cards")
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 
