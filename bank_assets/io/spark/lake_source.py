@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib
 import itertools
 import json
 import re
@@ -55,11 +56,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from pyspark.sql.datasource import (
     DataSource,
     DataSourceArrowWriter,
@@ -70,9 +66,38 @@ from pyspark.sql.datasource import (
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
 
-from bank_assets.io.lake import LakeConfig
-from bank_assets.model.cards import mask_table
 from bank_assets.model.keys import BATCH_ROWS
+
+
+class _OnFirstUse:
+    """A module (or one of its names) imported when the code first uses it, then bound in its
+    place. Why: Spark's Python workers that only plan a read or a write (the data source's
+    schema, partitions, writer, commit) import this module and stay at ~30 MB without pyarrow
+    and numpy (~85 MB with them), each kept idle for reuse (docs/performance.md, session 12)."""
+
+    def __init__(self, alias: str, module: str, name: str | None = None):
+        self._alias, self._module, self._name = alias, module, name
+
+    def _load(self):
+        value = importlib.import_module(self._module)
+        value = getattr(value, self._name) if self._name else value
+        globals()[self._alias] = value
+        return value
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._load(), attribute)
+
+    def __call__(self, *args, **kwargs):
+        return self._load()(*args, **kwargs)
+
+
+np = _OnFirstUse("np", "numpy")
+pa = _OnFirstUse("pa", "pyarrow")
+pc = _OnFirstUse("pc", "pyarrow.compute")
+pacsv = _OnFirstUse("pacsv", "pyarrow.csv")
+pq = _OnFirstUse("pq", "pyarrow.parquet")
+LakeConfig = _OnFirstUse("LakeConfig", "bank_assets.io.lake", "LakeConfig")  # pyarrow.fs
+mask_table = _OnFirstUse("mask_table", "bank_assets.model.cards", "mask_table")
 
 CHUNK_BYTES = 1 << 22  # bytes of a CSV file classified at a time (record_lines)
 

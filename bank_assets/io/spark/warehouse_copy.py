@@ -35,15 +35,14 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 
-from bank_assets.io.lake import LakeConfig
-from bank_assets.io.warehouse.loader import begin_attempt
 from bank_assets.model.keys import BATCH_ROWS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA = "task int, attempt string, rows long"
 FAULT_CONF = "spark.bank_assets.test.copy_fault"
@@ -81,9 +80,16 @@ class _CopyReader(DataSourceReader):
     def read(self, partition: InputPartition) -> Iterator[tuple[int, str, int]]:
         import uuid
 
+        # here, not at the top: the Python workers that only plan the read (the data source's
+        # schema, partitions) stay without pyarrow and psycopg (docs/performance.md, session 12)
         import psycopg
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
         from psycopg import sql
         from pyspark import TaskContext
+
+        from bank_assets.io.lake import LakeConfig
+        from bank_assets.io.warehouse.loader import begin_attempt
 
         task, files = partition.value
         attempt = uuid.uuid4().hex  # this attempt only: a retry or a speculative copy gets another
@@ -114,6 +120,8 @@ def _utc_wall_time(batch: pa.RecordBatch) -> pa.RecordBatch:
     """The batch with its zoned timestamps (Arrow stores the UTC instant) as UTC wall time, which
     the COPY session reads in UTC: the CSV writer formats a zoned timestamp 20x slower (0.3 s per
     250,000 values, most of a 1,000,000-posting COPY's encoding)."""
+    import pyarrow as pa
+
     columns = [
         c.cast(pa.timestamp(c.type.unit)) if pa.types.is_timestamp(c.type) and c.type.tz else c
         for c in batch.columns
