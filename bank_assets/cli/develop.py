@@ -282,6 +282,7 @@ def bench_once(args) -> dict:
     import dagster as dg
 
     from bank_assets.io.lake import Lake
+    from bank_assets.io.spark.session import spark_jobs
     from bank_assets.simulator import simulate
 
     home = Path(args.home or Settings.from_env().home / "bench").resolve()
@@ -334,35 +335,9 @@ def bench_once(args) -> dict:
     }
 
 
-def spark_jobs() -> list[dict]:
-    """The Spark jobs this process's SparkContext ran, from its status store (kept with the UI
-    disabled; the newest spark.ui.retainedJobs of them, 1,000 by default): per job its
-    submission time (epoch seconds), the stages it ran, those it skipped (their shuffle output
-    reused) and its tasks. None without a local SparkContext (a Spark Connect client)."""
-    from pyspark import SparkContext
-
-    sc = SparkContext._active_spark_context
-    if sc is None:
-        return []
-    store = sc._jsc.sc().statusStore()
-    jobs = []
-    for job_id in sc.statusTracker().getJobIdsForGroup():
-        job = store.job(job_id)
-        submitted = job.submissionTime()
-        jobs.append(
-            {
-                "submitted": submitted.get().getTime() / 1000 if submitted.isDefined() else 0.0,
-                "stages": job.numCompletedStages() + job.numFailedStages(),
-                "skipped_stages": job.numSkippedStages(),
-                "tasks": job.numCompletedTasks() + job.numFailedTasks(),
-            }
-        )
-    return jobs
-
-
 def spark_totals(jobs: list[dict]) -> dict:
     """The run's Spark jobs, stages (run, and skipped), tasks; `retained_jobs` fewer than `jobs`
-    says the stages and tasks count only the newest jobs (see spark_jobs)."""
+    says the stages and tasks count only the newest jobs (see io/spark/session.spark_jobs)."""
     from pyspark import SparkContext
 
     sc = SparkContext._active_spark_context

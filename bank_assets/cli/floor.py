@@ -213,8 +213,7 @@ def jobs_between(jobs: list[dict], window: tuple[float, float]) -> int:
 
 def measure(settings: Settings, day: date) -> dict:
     """Start Spark, run the cold and the warm pass, compare their rows with the pipeline's."""
-    from bank_assets.cli.develop import spark_jobs
-    from bank_assets.io.spark.session import get_session
+    from bank_assets.io.spark.session import get_session, spark_jobs
 
     lake = Lake(settings.lake_config)
     if lake.config.is_s3:

@@ -13,8 +13,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from bank_assets.builders.assets import _stage_day, _stage_days
-from bank_assets.cli.develop import spark_jobs
 from bank_assets.io.spark import tables
+from bank_assets.io.spark.session import spark_jobs
 from bank_assets.io.spark.tables import land_raw, read_day, read_raw, write_table
 from bank_assets.model import staging
 from bank_assets.model.sources import SOURCES

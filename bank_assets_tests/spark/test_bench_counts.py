@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from bank_assets.cli.develop import spark_jobs
+from bank_assets.io.spark.session import spark_jobs
 
 
 def since(t0: float) -> dict:

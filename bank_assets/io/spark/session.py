@@ -197,3 +197,27 @@ def _java() -> str:
     home = os.environ.get("JAVA_HOME")
     java = (Path(home, "bin", "java") if home else Path(shutil.which("java") or "java")).resolve()
     return f"{java}@{java.stat().st_mtime if java.exists() else 0}"
+
+
+def spark_jobs() -> list[dict]:
+    """The Spark jobs this process's SparkContext ran, from its status store (kept with the UI
+    disabled; the newest spark.ui.retainedJobs of them, 1,000 by default): per job its
+    submission time (epoch seconds), the stages it ran, those it skipped (their shuffle output
+    reused) and its tasks. None without a local SparkContext (a Spark Connect client)."""
+    sc = SparkContext._active_spark_context
+    if sc is None:
+        return []
+    store = sc._jsc.sc().statusStore()
+    jobs = []
+    for job_id in sc.statusTracker().getJobIdsForGroup():
+        job = store.job(job_id)
+        submitted = job.submissionTime()
+        jobs.append(
+            {
+                "submitted": submitted.get().getTime() / 1000 if submitted.isDefined() else 0.0,
+                "stages": job.numCompletedStages() + job.numFailedStages(),
+                "skipped_stages": job.numSkippedStages(),
+                "tasks": job.numCompletedTasks() + job.numFailedTasks(),
+            }
+        )
+    return jobs
